@@ -1,0 +1,140 @@
+//! Go's string and HTML escaping rules, byte for byte.
+
+use super::CanonicalJsonError;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Go's `json.HTMLEscape`/`compact(escapeHTML)` over already-compact JSON: `<`, `>`, `&`,
+/// U+2028 and U+2029 become `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`. Those bytes can
+/// only occur inside strings, so the rewrite is always valid.
+pub fn go_html_escape(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len() + src.len() / 16);
+    append_html_escaped(&mut out, src);
+    out
+}
+
+pub(crate) fn append_html_escaped(out: &mut Vec<u8>, src: &[u8]) {
+    let mut start = 0;
+    let mut i = 0;
+    while i < src.len() {
+        let c = src[i];
+        if c == b'<' || c == b'>' || c == b'&' {
+            out.extend_from_slice(&src[start..i]);
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(c >> 4) as usize]);
+            out.push(HEX[(c & 0xF) as usize]);
+            i += 1;
+            start = i;
+        } else if c == 0xE2 && i + 2 < src.len() && src[i + 1] == 0x80 && src[i + 2] & !1 == 0xA8 {
+            out.extend_from_slice(&src[start..i]);
+            out.extend_from_slice(b"\\u202");
+            out.push(HEX[(src[i + 2] & 0xF) as usize]);
+            i += 3;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&src[start..]);
+}
+
+/// Go's `compact(dst, src, escapeHTML=true)`: removes insignificant whitespace outside strings
+/// and HTML-escapes, leaving everything else (including escapes such as `\u0041`) untouched.
+/// This is how Go re-emits a `json.RawMessage` such as a target's `custom` data (trap T9).
+///
+/// The input must be valid JSON; it is validated first.
+pub fn compact_html_escaped(src: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(src).map_err(|e| CanonicalJsonError::Syntax(e.to_string()))?;
+    let mut compacted = Vec::with_capacity(src.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in src {
+        if in_string {
+            compacted.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            if b == b'"' {
+                in_string = true;
+            }
+            compacted.push(b);
+        }
+    }
+    Ok(go_html_escape(&compacted))
+}
+
+/// Go's `encoding/json` encoding of a string (as used for the signature list of the envelope):
+/// quotes, backslashes, `\n`, `\r`, `\t`, other control characters as `\u00XX`, HTML escaping of
+/// `<`, `>`, `&`, U+2028, U+2029.
+pub fn go_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let esc: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            _ => None,
+        };
+        if let Some(e) = esc {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(e);
+            i += 1;
+            start = i;
+        } else if b < 0x20 || b == b'<' || b == b'>' || b == b'&' {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xF) as usize]);
+            i += 1;
+            start = i;
+        } else if b == 0xE2 && i + 2 < bytes.len() && bytes[i + 1] == 0x80 && bytes[i + 2] & !1 == 0xA8 {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(b"\\u202");
+            out.push(HEX[(bytes[i + 2] & 0xF) as usize]);
+            i += 3;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escape_rewrites_the_five_go_characters() {
+        let src = "{\"a\":\"<x>&\u{2028}\u{2029}é\"}";
+        assert_eq!(
+            go_html_escape(src.as_bytes()),
+            br#"{"a":"\u003cx\u003e\u0026\u2028\u2029"#.iter().chain("é\"}".as_bytes()).copied().collect::<Vec<u8>>()
+        );
+    }
+
+    #[test]
+    fn compact_keeps_key_order_and_existing_escapes() {
+        let src = b"{ \"b\" : 1,\n \"a\": \"x \\u0041 <\" }";
+        assert_eq!(compact_html_escaped(src).unwrap(), br#"{"b":1,"a":"x \u0041 \u003c"}"#.to_vec());
+    }
+
+    #[test]
+    fn go_string_escapes_controls_quotes_and_html() {
+        let mut out = Vec::new();
+        go_string(&mut out, "a\"\\\n\u{1}<");
+        assert_eq!(out, br#""a\"\\\n\u0001\u003c""#.to_vec());
+    }
+}

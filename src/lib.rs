@@ -1,0 +1,42 @@
+//! # notary-client
+//!
+//! A pure-Rust client for Notary v1, the TUF-based signing service behind Docker Content
+//! Trust: byte-exact with notary 0.7.0, verification that fails closed, no Docker daemon and
+//! no Go tools.
+//!
+//! The happy path of a signer — sign a targets body with a key and produce the exact bytes
+//! notary would upload:
+//!
+//! ```
+//! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # rt.block_on(async {
+//! use notary_client::metadata::{Expires, FileMeta, RoleName, Signed, Targets, TrustedKeys, Version};
+//! use notary_client::keys::{Signer, SoftwareKey};
+//!
+//! let key = SoftwareKey::generate_p256()?;
+//! let mut body = Targets::new(Expires::from_utc(chrono::Utc::now() + chrono::Duration::days(3 * 365)), Version::FIRST);
+//! body.targets.insert("v1.0".into(), FileMeta::sha256_only([0x11; 32], 528));
+//! let signed = Signed::sign(RoleName::releases(), body, &[&key]).await?;
+//! let bytes = signed.to_file_bytes()?;                       // what gets uploaded
+//! let parsed = Signed::<Targets>::parse(RoleName::releases(), &bytes)?;
+//! let trusted = TrustedKeys { keys: [(key.public_key().id().clone(), key.public_key().clone())].into(), threshold: 1 };
+//! parsed.verify(&trusted)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Modules are named for the concept they own:
+//! * [`canonical_json`] — docker/go canonical JSON and Go's escaping rules;
+//! * [`metadata`] — the TUF dialect: roles, envelopes, file metadata, threshold verification;
+//! * [`keys`] — signature methods, verification by key type, the [`keys::Signer`] trait;
+//! * [`certs`] — root certificates: generation and notary's `ValidateRoot`;
+//! * [`clock`] — injectable time.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod canonical_json;
+pub mod certs;
+pub mod clock;
+pub mod keys;
+pub mod metadata;

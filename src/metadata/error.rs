@@ -1,0 +1,58 @@
+use super::RoleName;
+use crate::canonical_json::CanonicalJsonError;
+
+/// A metadata file that cannot be parsed, is structurally invalid, or cannot be serialised.
+///
+/// Every variant names the role (file) concerned; parse errors also name the JSON field path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetadataError {
+    /// A role name that is neither a base role nor a valid delegation name.
+    #[error("invalid role name {name:?}: expected root, targets, snapshot, timestamp or targets/<[-a-z0-9_/]>")]
+    InvalidRoleName {
+        /// The rejected name.
+        name: String,
+    },
+    /// The file is not valid JSON of the expected shape.
+    #[error("{role}.json: at `{path}`: {message}")]
+    Parse {
+        /// The role whose file failed.
+        role: String,
+        /// JSON path of the offending field (`signed.targets.x.length`), or `.` for the file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `signed._type` is not the one this role requires.
+    #[error("{role}.json: signed._type is {found:?}, expected {expected:?}")]
+    WrongType {
+        /// The role whose file failed.
+        role: String,
+        /// Expected `_type`.
+        expected: &'static str,
+        /// Found `_type`.
+        found: String,
+    },
+    /// Parsed, but violates notary's structural rules (thresholds, missing roles, keys...).
+    #[error("{role}.json: {message}")]
+    Invalid {
+        /// The role whose file failed.
+        role: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The body has no canonical JSON form (a non-integer, a control character...).
+    #[error("{role}.json: {source}")]
+    Canonical {
+        /// The role concerned.
+        role: String,
+        /// The canonical JSON error.
+        source: CanonicalJsonError,
+    },
+}
+
+impl MetadataError {
+    pub(crate) fn invalid(role: &RoleName, message: impl Into<String>) -> Self {
+        MetadataError::Invalid { role: role.to_string(), message: message.into() }
+    }
+}
