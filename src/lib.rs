@@ -30,6 +30,7 @@
 //! * [`metadata`] — the TUF dialect: roles, envelopes, file metadata, threshold verification;
 //! * [`keys`] — signature methods, verification by key type, the [`keys::Signer`] trait;
 //! * [`certs`] — root certificates: generation and notary's `ValidateRoot`;
+//! * [`trusted`] — verified trust data: the TUF walk from root to delegations;
 //! * [`clock`] — injectable time.
 
 #![forbid(unsafe_code)]
@@ -40,3 +41,4 @@ pub mod certs;
 pub mod clock;
 pub mod keys;
 pub mod metadata;
+pub mod trusted;
