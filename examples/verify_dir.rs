@@ -51,7 +51,9 @@ fn parse_args() -> Result<Args, String> {
     let dir = dir.ok_or("missing DIR")?;
     let gun = match gun {
         Some(g) => g,
-        None => gun_from_path(&dir).ok_or("cannot infer the GUN from DIR (expected .../tuf/<GUN>/metadata): use --gun")?,
+        None => {
+            gun_from_path(&dir).ok_or("cannot infer the GUN from DIR (expected .../tuf/<GUN>/metadata): use --gun")?
+        }
     };
     Ok(Args { dir, gun, root_key_id, at })
 }

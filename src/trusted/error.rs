@@ -34,6 +34,16 @@ pub enum TrustError {
         /// The mismatch.
         mismatch: HashMismatch,
     },
+    /// A delegation key's certificate fails notary's certificate checks (fatal, as in Go).
+    #[error("{role}: delegation key {key_id}: {reason}")]
+    DelegationKey {
+        /// The delegated role.
+        role: String,
+        /// The key.
+        key_id: String,
+        /// Why the certificate is unusable.
+        reason: crate::certs::CertificateError,
+    },
     /// A file is not listed where it must be (e.g. `targets` absent from snapshot meta).
     #[error("{role} is not listed in {listed_by}")]
     NotListed {

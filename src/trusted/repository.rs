@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{MetadataSource, TrustError};
-use crate::certs::{TrustPinning, validate_root};
+use crate::certs::{TrustPinning, check_delegation_key, validate_root};
 use crate::clock::Clock;
 use crate::metadata::{
     FileMeta, RoleBody, RoleName, Root, Signed, Snapshot, Targets, Timestamp, TrustedKeys, VerifyError,
@@ -89,14 +89,15 @@ impl TrustedRepository {
             threshold: root.signed().role(role).map_or(0, |r| r.threshold),
         };
 
-        let timestamp = load(source, RoleName::timestamp(), &base_keys("timestamp"), clock)?;
+        let timestamp: Signed<Timestamp> = load(source, RoleName::timestamp(), &base_keys("timestamp"), clock)?;
         let snapshot_meta = timestamp
             .signed()
             .snapshot_meta()
             .ok_or_else(|| TrustError::NotListed { role: "snapshot".into(), listed_by: "timestamp" })?;
         let snapshot_bytes = read_required(source, &RoleName::snapshot())?;
         check_hash("snapshot", "timestamp", snapshot_meta, &snapshot_bytes)?;
-        let snapshot = parse_and_verify(RoleName::snapshot(), &snapshot_bytes, &base_keys("snapshot"), clock)?;
+        let snapshot: Signed<Snapshot> =
+            parse_and_verify(RoleName::snapshot(), &snapshot_bytes, &base_keys("snapshot"), clock)?;
 
         // The root we trust must be the one the snapshot lists.
         let root_meta = listed(&snapshot, "root")?;
@@ -105,7 +106,7 @@ impl TrustedRepository {
         let targets_meta = listed(&snapshot, "targets")?;
         let targets_bytes = read_required(source, &RoleName::targets())?;
         check_hash("targets", "snapshot", targets_meta, &targets_bytes)?;
-        let top = parse_and_verify(RoleName::targets(), &targets_bytes, &base_keys("targets"), clock)?;
+        let top: Signed<Targets> = parse_and_verify(RoleName::targets(), &targets_bytes, &base_keys("targets"), clock)?;
 
         let mut repo = TrustedRepository {
             gun: gun.to_owned(),
@@ -140,6 +141,13 @@ impl TrustedRepository {
             let bytes = read_required(source, &child.name)?;
             check_hash(child.name.as_str(), "snapshot", &meta, &bytes)?;
             let trusted = TrustedKeys { keys: delegations.role_keys(child), threshold: child.keys.threshold };
+            for (id, key) in &trusted.keys {
+                check_delegation_key(key).map_err(|reason| TrustError::DelegationKey {
+                    role: child.name.to_string(),
+                    key_id: id.to_string(),
+                    reason,
+                })?;
+            }
             let parsed = Signed::<Targets>::parse(child.name.clone(), &bytes)?;
             let checked = parsed.verify(&trusted).and_then(|_| parsed.check_expiry(clock));
             match checked {
@@ -268,4 +276,3 @@ fn load<T: RoleBody>(
     let bytes = read_required(source, &role)?;
     parse_and_verify(role, &bytes, keys, clock)
 }
-
