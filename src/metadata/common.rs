@@ -103,6 +103,11 @@ pub(crate) fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<
     base64_decode(&s).map_err(|e| serde::de::Error::custom(format_args!("invalid base64: {e}")))
 }
 
+/// A string that is not an RFC 3339 timestamp as Go parses it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid RFC 3339 time {0:?} (expected e.g. 2030-01-02T03:04:05Z)")]
+pub struct ExpiresError(pub String);
+
 /// An expiry instant as notary writes it (RFC 3339, spec §2.4).
 ///
 /// Parsing accepts any offset and fraction; formatting reproduces Go's `RFC3339Nano` exactly
@@ -120,8 +125,15 @@ pub struct Expires(DateTime<FixedOffset>);
 
 impl Expires {
     /// Parses an RFC 3339 timestamp.
-    pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
-        DateTime::parse_from_rfc3339(s).map(Expires)
+    pub fn parse(s: &str) -> Result<Self, ExpiresError> {
+        // Go's RFC 3339 layout is stricter than chrono's: a literal upper-case `T` and `Z`,
+        // and no leap second (chrono would silently rewrite `:60` as `:59`).
+        let b = s.as_bytes();
+        let strict = b.get(10) == Some(&b'T') && !s.ends_with('z') && b.get(17..19) != Some(b"60".as_slice());
+        if !strict {
+            return Err(ExpiresError(s.to_owned()));
+        }
+        DateTime::parse_from_rfc3339(s).map(Expires).map_err(|_| ExpiresError(s.to_owned()))
     }
 
     /// An instant in UTC, truncated to whole seconds.
@@ -183,7 +195,7 @@ impl fmt::Display for Expires {
 impl<'de> Deserialize<'de> for Expires {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Expires::parse(&s).map_err(|e| serde::de::Error::custom(format_args!("invalid RFC 3339 time {s:?}: {e}")))
+        Expires::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -201,6 +213,13 @@ mod tests {
             "2035-01-02T03:04:05.5+05:30",
         ] {
             assert_eq!(Expires::parse(s).unwrap().to_go_string(), s);
+        }
+    }
+
+    #[test]
+    fn parsing_is_as_strict_as_gos_rfc3339_layout() {
+        for bad in ["2030-01-01 00:00:00Z", "2030-01-01t00:00:00Z", "2030-01-01T00:00:00z", "2030-01-01T23:59:60Z"] {
+            assert!(Expires::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -132,8 +132,7 @@ impl<T: RoleBody> Signed<T> {
     /// The body is validated first; each signer signs the canonical body bytes.
     pub async fn sign(role: RoleName, body: T, signers: &[&dyn Signer]) -> Result<Self, SigningError> {
         body.validate(&role)?;
-        let message =
-            body.canonical_bytes().map_err(|source| MetadataError::Canonical { role: role.to_string(), source })?;
+        let message = verifier_message(&role, &body)?;
         let mut signed = Signed { role, signed: body, signatures: Vec::new(), message, raw: None };
         signed.add_signatures(signers).await?;
         Ok(signed)
@@ -201,6 +200,16 @@ impl<T: RoleBody> Signed<T> {
             None => self.to_file_bytes(),
         }
     }
+}
+
+/// The bytes every verifier checks signatures against: the canonical form of the *parsed*
+/// body (Go's verifier re-canonicalises the generic value, spec §2.1). Equal to
+/// [`RoleBody::canonical_bytes`] unless a `custom` value is not itself canonical (trap T9), in
+/// which case signing these bytes — unlike Go's signer — still yields a verifiable file.
+fn verifier_message<T: RoleBody>(role: &RoleName, body: &T) -> Result<Vec<u8>, MetadataError> {
+    let err = |source| MetadataError::Canonical { role: role.to_string(), source };
+    let canonical = body.canonical_bytes().map_err(err)?;
+    to_canonical(&Value::parse(&canonical).map_err(err)?).map_err(err)
 }
 
 fn envelope_bytes(canonical_body: &[u8], signatures: &[Signature]) -> Vec<u8> {

@@ -24,7 +24,9 @@ mod snapshot;
 mod targets;
 mod verify;
 
-pub use common::{Expires, MAX_LENGTH, MAX_VERSION, Version, VersionOutOfRange, base64_decode, base64_encode};
+pub use common::{
+    Expires, ExpiresError, MAX_LENGTH, MAX_VERSION, Version, VersionOutOfRange, base64_decode, base64_encode,
+};
 pub use envelope::{RoleBody, Signature, Signed, SigningError};
 pub use error::MetadataError;
 pub use file_meta::{Custom, FileMeta, HashMismatch, SHA256, SHA512};
