@@ -2,7 +2,7 @@
 //! encoding of them (spec §3.1, trap T6).
 
 use base64::Engine;
-use der::{Decode, Encode};
+use der::Encode;
 use x509_cert::Certificate;
 
 use super::parsed::ParsedCert;
@@ -31,19 +31,7 @@ pub enum CertificateError {
 
 /// Parses a PEM bundle that must contain only `CERTIFICATE` blocks (at least one).
 pub fn parse_pem_chain(pem_bytes: &[u8]) -> Result<Vec<Certificate>, CertificateError> {
-    let blocks = pem::parse_many(pem_bytes).map_err(|e| CertificateError::Malformed(format!("PEM: {e}")))?;
-    if blocks.is_empty() {
-        return Err(CertificateError::Malformed("no PEM certificate block".into()));
-    }
-    blocks
-        .iter()
-        .map(|b| {
-            if b.tag() != "CERTIFICATE" {
-                return Err(CertificateError::Malformed(format!("unexpected PEM block {:?}", b.tag())));
-            }
-            Certificate::from_der(b.contents()).map_err(|e| CertificateError::Malformed(format!("DER: {e}")))
-        })
-        .collect()
+    Ok(parse_bundle(pem_bytes)?.into_iter().map(|p| p.cert).collect())
 }
 
 /// DER SubjectPublicKeyInfo of the first (leaf) certificate of a PEM chain.
