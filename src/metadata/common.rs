@@ -77,7 +77,7 @@ pub struct VersionOutOfRange(pub u64);
 
 impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = i128::deserialize(d)?;
+        let v = deserialize_integer(d, "version")?;
         u64::try_from(v)
             .map_err(|_| VersionOutOfRange(0))
             .and_then(Version::new)
@@ -85,12 +85,33 @@ impl<'de> Deserialize<'de> for Version {
     }
 }
 
+/// An integer member as Go's `json.Unmarshal` into an `int`/`int64` accepts it: an integer
+/// literal only. `1.0`, `1e3`, strings, booleans and null are type errors that name the field's
+/// expectation (serde's `deserialize_i128` would stop at the `.` and report a syntax error one
+/// level up).
+fn deserialize_integer<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<i128, D::Error> {
+    struct IntegerVisitor(&'static str);
+    impl serde::de::Visitor<'_> for IntegerVisitor {
+        type Value = i128;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an integer {}", self.0)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i128, E> {
+            Ok(i128::from(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i128, E> {
+            Ok(i128::from(v))
+        }
+    }
+    d.deserialize_any(IntegerVisitor(what))
+}
+
 /// Largest byte length accepted: lengths are verified through Go's float64 round trip, so only
 /// integers up to 2^53 are exact.
 pub const MAX_LENGTH: i64 = 1 << 53;
 
 pub(crate) fn deserialize_length<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = i128::deserialize(d)?;
+    let v = deserialize_integer(d, "length")?;
     if (0..=i128::from(MAX_LENGTH)).contains(&v) {
         Ok(v as i64)
     } else {

@@ -90,12 +90,18 @@ impl<T: RoleBody> Signed<T> {
     /// Signatures are **not** checked here; see [`Signed::verify`].
     pub fn parse(role: RoleName, bytes: &[u8]) -> Result<Self, MetadataError> {
         let parse_err = |path: String, message: String| MetadataError::Parse { role: role.to_string(), path, message };
-        let value = Value::parse(bytes).map_err(|e| parse_err(".".into(), e.to_string()))?;
+        let value = parse_value(bytes).map_err(|(path, message)| parse_err(path, message))?;
         let signed_value = match &value {
             Value::Object(m) => m.get("signed"),
             _ => None,
         }
         .ok_or_else(|| parse_err(".".into(), "expected an object with a `signed` member".into()))?;
+        super::field_folding::check_envelope::<T>(&value).map_err(|(path, name)| {
+            parse_err(
+                path,
+                format!("member {name:?} would be read as a field of that name by Go's case-insensitive decoder"),
+            )
+        })?;
         match signed_value {
             Value::Object(m) => match m.get("_type") {
                 Some(Value::String(t)) if t == T::TYPE => {}
@@ -106,18 +112,23 @@ impl<T: RoleBody> Signed<T> {
                         found: t.clone(),
                     });
                 }
-                _ => return Err(parse_err("signed._type".into(), format!("missing; expected {:?}", T::TYPE))),
+                Some(_) => {
+                    return Err(parse_err("signed._type".into(), format!("must be a string, expected {:?}", T::TYPE)));
+                }
+                None => return Err(parse_err("signed._type".into(), format!("missing; expected {:?}", T::TYPE))),
             },
             _ => return Err(parse_err("signed".into(), "expected an object".into())),
         }
-        let message =
-            to_canonical(signed_value).map_err(|source| MetadataError::Canonical { role: role.to_string(), source })?;
 
+        // Typed parse before the canonical check, so that a bad known field is reported with
+        // its path (`signed.version`) rather than as a path-less canonical error.
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let wire: WireEnvelope<T> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             parse_err(path, e.into_inner().to_string())
         })?;
+        let message =
+            to_canonical(signed_value).map_err(|source| MetadataError::Canonical { role: role.to_string(), source })?;
         wire.signed.validate(&role)?;
         let signatures = wire
             .signatures
@@ -210,6 +221,18 @@ fn verifier_message<T: RoleBody>(role: &RoleName, body: &T) -> Result<Vec<u8>, M
     let err = |source| MetadataError::Canonical { role: role.to_string(), source };
     let canonical = body.canonical_bytes().map_err(err)?;
     to_canonical(&Value::parse(&canonical).map_err(err)?).map_err(err)
+}
+
+/// Strict generic parse of a whole file. Syntax errors are located by line and column (path
+/// `.`); data errors such as duplicate keys also get the JSON path of the enclosing object.
+fn parse_value(bytes: &[u8]) -> Result<Value, (String, String)> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: Value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = if e.inner().is_data() { e.path().to_string() } else { ".".to_owned() };
+        (path, format!("invalid JSON: {}", e.into_inner()))
+    })?;
+    de.end().map_err(|e| (".".to_owned(), format!("invalid JSON: {e}")))?;
+    Ok(value)
 }
 
 fn envelope_bytes(canonical_body: &[u8], signatures: &[Signature]) -> Vec<u8> {

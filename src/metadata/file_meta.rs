@@ -45,7 +45,9 @@ impl Custom {
     /// Wraps JSON bytes (compacting and HTML-escaping them as Go would). For data we sign
     /// ourselves prefer [`Custom::canonical`], which Go's verifier can always check.
     pub fn from_json(bytes: &[u8]) -> Result<Self, CanonicalJsonError> {
-        crate::canonical_json::Value::parse(bytes)?;
+        if crate::canonical_json::Value::parse(bytes)? == crate::canonical_json::Value::Null {
+            return Err(CanonicalJsonError::Syntax(NULL_CUSTOM.into()));
+        }
         Ok(Custom(compact_html_escaped(bytes)?))
     }
 
@@ -53,6 +55,9 @@ impl Custom {
     /// verify. Fails for data containing `<`, `>`, `&`, U+2028 or U+2029, which Go would sign in
     /// escaped form but verify unescaped.
     pub fn canonical(value: &crate::canonical_json::Value) -> Result<Self, CanonicalJsonError> {
+        if *value == crate::canonical_json::Value::Null {
+            return Err(CanonicalJsonError::Syntax(NULL_CUSTOM.into()));
+        }
         let canonical = crate::canonical_json::to_canonical(value)?;
         let escaped = crate::canonical_json::go_html_escape(&canonical);
         if escaped != canonical {
@@ -68,6 +73,10 @@ impl Custom {
         &self.0
     }
 }
+
+/// `"custom":null` is read back (by Go and by this crate) as "no custom data", so a file
+/// carrying it would not be a fixed point of parse → re-serialise (spec §2.5).
+const NULL_CUSTOM: &str = "custom data `null` reads back as absent; use `custom: None`";
 
 impl FileMeta {
     /// FileMeta of a target with only a SHA-256 digest, as Docker writes it (spec §6.2).

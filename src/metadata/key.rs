@@ -131,6 +131,9 @@ impl<'de> Deserialize<'de> for KeyId {
 pub struct PublicKey {
     key_type: KeyType,
     public: Vec<u8>,
+    /// `keyval.private` as received: Go's `typedPublicKey` keeps it and re-emits it, so a
+    /// byte-exact re-serialisation must too. Never part of the key ID; `None` for keys made here.
+    private: Option<Vec<u8>>,
     id: KeyId,
 }
 
@@ -138,7 +141,7 @@ impl PublicKey {
     /// A key of `key_type` with the given `public` bytes (DER SPKI, PEM chain, or raw ed25519).
     pub fn new(key_type: KeyType, public: Vec<u8>) -> Self {
         let id = compute_key_id(key_type, &public);
-        PublicKey { key_type, public, id }
+        PublicKey { key_type, public, private: None, id }
     }
 
     /// The key type.
@@ -168,18 +171,26 @@ impl PublicKey {
     }
 
     pub(crate) fn write_canonical(&self, w: &mut CanonicalWriter) -> Result<(), CanonicalJsonError> {
-        write_key_object(w, self.key_type, &self.public)
+        write_key_object(w, self.key_type, &self.public, self.private.as_deref())
     }
 }
 
-fn write_key_object(w: &mut CanonicalWriter, t: KeyType, public: &[u8]) -> Result<(), CanonicalJsonError> {
+fn write_key_object(
+    w: &mut CanonicalWriter,
+    t: KeyType,
+    public: &[u8],
+    private: Option<&[u8]>,
+) -> Result<(), CanonicalJsonError> {
     w.begin_object();
     w.key("keytype")?;
     w.string(t.as_str())?;
     w.key("keyval")?;
     w.begin_object();
     w.key("private")?;
-    w.null();
+    match private {
+        Some(p) => w.string(&base64_encode(p))?,
+        None => w.null(),
+    }
     w.key("public")?;
     w.string(&base64_encode(public))?;
     w.end_object();
@@ -190,7 +201,7 @@ fn write_key_object(w: &mut CanonicalWriter, t: KeyType, public: &[u8]) -> Resul
 fn compute_key_id(t: KeyType, public: &[u8]) -> KeyId {
     let mut w = CanonicalWriter::with_capacity(public.len() * 4 / 3 + 64);
     // Key type names and base64 contain no characters the canonical writer refuses.
-    let _ = write_key_object(&mut w, t, public);
+    let _ = write_key_object(&mut w, t, public, None);
     KeyId::from_digest(digest::digest(&digest::SHA256, &w.into_bytes()).as_ref())
 }
 
@@ -210,10 +221,9 @@ struct WireKey {
 struct WireKeyVal {
     #[serde(deserialize_with = "deserialize_base64")]
     public: Vec<u8>,
-    // Go drops any `private` value when it builds a public key; it is never re-emitted.
-    #[serde(default)]
-    #[allow(dead_code)]
-    private: serde::de::IgnoredAny,
+    // Go's `[]byte`: base64 or null; kept and re-emitted by Go (`typedPublicKey`).
+    #[serde(default, deserialize_with = "deserialize_optional_base64")]
+    private: Option<Vec<u8>>,
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
@@ -225,8 +235,20 @@ impl<'de> Deserialize<'de> for PublicKey {
                 w.keytype
             ))
         })?;
-        Ok(PublicKey::new(t, w.keyval.public))
+        let mut key = PublicKey::new(t, w.keyval.public);
+        key.private = w.keyval.private;
+        Ok(key)
     }
+}
+
+fn deserialize_optional_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    struct Wrapped(Vec<u8>);
+    impl<'de> Deserialize<'de> for Wrapped {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            deserialize_base64(d).map(Wrapped)
+        }
+    }
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 mod common;
 mod envelope;
 mod error;
+mod field_folding;
 mod file_meta;
 mod key;
 mod role_name;

@@ -146,6 +146,9 @@ impl RoleBody for Root {
     }
 
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
+        if file.as_str() != ROOT {
+            return Err(MetadataError::invalid(file, "a Root file can only be root"));
+        }
         for base in [ROOT, TARGETS, SNAPSHOT, TIMESTAMP] {
             let role = self
                 .roles

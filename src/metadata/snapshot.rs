@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::role_name::{ROOT, SNAPSHOT, TARGETS};
+use super::role_name::{ROOT, SNAPSHOT, TARGETS, TIMESTAMP};
 use super::{Expires, FileMeta, MetadataError, RoleBody, RoleName, Version};
 use crate::canonical_json::{CanonicalJsonError, CanonicalWriter};
 
@@ -71,6 +71,14 @@ fn require_sha256(file: &RoleName, meta: &BTreeMap<String, FileMeta>, entry: &st
     }
 }
 
+fn require_role(file: &RoleName, role: &str, type_name: &str) -> Result<(), MetadataError> {
+    if file.as_str() == role {
+        Ok(())
+    } else {
+        Err(MetadataError::invalid(file, format!("a {type_name} file can only be {role}")))
+    }
+}
+
 impl RoleBody for Snapshot {
     const TYPE: &'static str = "Snapshot";
 
@@ -84,6 +92,7 @@ impl RoleBody for Snapshot {
         write_meta_body(w, Self::TYPE, &self.expires, &self.meta, self.version)
     }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
+        require_role(file, SNAPSHOT, Self::TYPE)?;
         require_sha256(file, &self.meta, ROOT)?;
         require_sha256(file, &self.meta, TARGETS)
     }
@@ -102,6 +111,7 @@ impl RoleBody for Timestamp {
         write_meta_body(w, Self::TYPE, &self.expires, &self.meta, self.version)
     }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
+        require_role(file, TIMESTAMP, Self::TYPE)?;
         require_sha256(file, &self.meta, SNAPSHOT)
     }
 }
