@@ -7,6 +7,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Deserializer};
 
+use super::error::clip;
 use crate::canonical_json::{CanonicalJsonError, CanonicalWriter};
 
 /// Go's `base64.StdEncoding`: padded on output; on input padding is required and non-zero
@@ -152,9 +153,9 @@ impl Expires {
         let b = s.as_bytes();
         let strict = b.get(10) == Some(&b'T') && !s.ends_with('z') && b.get(17..19) != Some(b"60".as_slice());
         if !strict {
-            return Err(ExpiresError(s.to_owned()));
+            return Err(ExpiresError(clip(s)));
         }
-        DateTime::parse_from_rfc3339(s).map(Expires).map_err(|_| ExpiresError(s.to_owned()))
+        DateTime::parse_from_rfc3339(s).map(Expires).map_err(|_| ExpiresError(clip(s)))
     }
 
     /// An instant in UTC, truncated to whole seconds.

@@ -89,7 +89,11 @@ impl<T: RoleBody> Signed<T> {
     ///
     /// Signatures are **not** checked here; see [`Signed::verify`].
     pub fn parse(role: RoleName, bytes: &[u8]) -> Result<Self, MetadataError> {
-        let parse_err = |path: String, message: String| MetadataError::Parse { role: role.to_string(), path, message };
+        let parse_err = |path: String, message: String| MetadataError::Parse {
+            role: role.to_string(),
+            path: super::error::clip(&path),
+            message: super::error::clip_to(&message, 4 * super::error::ECHO_LIMIT),
+        };
         let value = parse_value(bytes).map_err(|(path, message)| parse_err(path, message))?;
         let signed_value = match &value {
             Value::Object(m) => m.get("signed"),

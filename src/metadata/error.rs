@@ -56,3 +56,30 @@ impl MetadataError {
         MetadataError::Invalid { role: role.to_string(), message: message.into() }
     }
 }
+
+/// Echoed input in error messages is cut to this many characters: a hostile 50 MB string must
+/// not become a 50 MB error message.
+pub(crate) const ECHO_LIMIT: usize = 100;
+
+/// `s`, or its first [`ECHO_LIMIT`] characters followed by how much was cut.
+pub(crate) fn clip(s: &str) -> String {
+    clip_to(s, ECHO_LIMIT)
+}
+
+/// `s`, or its first `limit` characters followed by how much was cut.
+pub(crate) fn clip_to(s: &str, limit: usize) -> String {
+    match s.char_indices().nth(limit) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…({} bytes in all)", &s[..i], s.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_input_is_clipped_in_errors() {
+        let e = super::super::RoleName::new("x".repeat(1 << 20)).unwrap_err().to_string();
+        assert!(e.len() < 400, "{}", e.len());
+        assert!(e.contains("1048576 bytes in all"));
+    }
+}

@@ -79,7 +79,7 @@ impl KeyId {
         if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(KeyId(s))
         } else {
-            Err(InvalidKeyId(s))
+            Err(InvalidKeyId(super::error::clip(&s)))
         }
     }
 
@@ -232,7 +232,7 @@ impl<'de> Deserialize<'de> for PublicKey {
         let t = KeyType::parse(&w.keytype).ok_or_else(|| {
             serde::de::Error::custom(format_args!(
                 "unknown key type {:?} (expected ecdsa, ecdsa-x509, rsa, rsa-x509 or ed25519)",
-                w.keytype
+                super::error::clip(&w.keytype)
             ))
         })?;
         let mut key = PublicKey::new(t, w.keyval.public);

@@ -41,7 +41,7 @@ impl RoleName {
         if is_base_role(&name) || is_delegation(&name) {
             Ok(RoleName(name))
         } else {
-            Err(MetadataError::InvalidRoleName { name })
+            Err(MetadataError::InvalidRoleName { name: super::error::clip(&name) })
         }
     }
 
