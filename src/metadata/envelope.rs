@@ -91,7 +91,7 @@ impl<T: RoleBody> Signed<T> {
     pub fn parse(role: RoleName, bytes: &[u8]) -> Result<Self, MetadataError> {
         let parse_err = |path: String, message: String| MetadataError::Parse {
             role: role.to_string(),
-            path: super::error::clip(&path),
+            path: super::error::clip_to(&path, 4 * super::error::ECHO_LIMIT),
             message: super::error::clip_to(&message, 4 * super::error::ECHO_LIMIT),
         };
         let value = parse_value(bytes).map_err(|(path, message)| parse_err(path, message))?;
