@@ -26,16 +26,21 @@ impl Number {
     /// The value Go's canonical encoder prints for this number after its float64 round trip
     /// (`strconv.AppendInt(int64(f))`), or why there is none.
     pub fn canonical_integer(&self) -> Result<i64, CanonicalJsonError> {
-        let (f, exact, text) = match *self {
-            Number::Unsigned(u) => (u as f64, u <= MAX_SAFE_INTEGER, u.to_string()),
-            Number::Signed(i) => (i as f64, i.unsigned_abs() <= MAX_SAFE_INTEGER, i.to_string()),
-            Number::Float(f) => (f, f.abs() <= MAX_SAFE_INTEGER as f64, f.to_string()),
+        let (f, exact) = match *self {
+            Number::Unsigned(u) => (u as f64, u <= MAX_SAFE_INTEGER),
+            Number::Signed(i) => (i as f64, i.unsigned_abs() <= MAX_SAFE_INTEGER),
+            Number::Float(f) => (f, f.abs() <= MAX_SAFE_INTEGER as f64),
+        };
+        let text = || match *self {
+            Number::Unsigned(u) => u.to_string(),
+            Number::Signed(i) => i.to_string(),
+            Number::Float(f) => f.to_string(),
         };
         if !f.is_finite() || f.floor() != f {
-            return Err(CanonicalJsonError::NonIntegral(text));
+            return Err(CanonicalJsonError::NonIntegral(text()));
         }
         if !exact {
-            return Err(CanonicalJsonError::OutOfRange(text));
+            return Err(CanonicalJsonError::OutOfRange(text()));
         }
         Ok(f as i64)
     }

@@ -87,12 +87,25 @@ impl CanonicalWriter {
 
     /// Writes an integer.
     pub fn i64(&mut self, n: i64) {
-        self.out.extend_from_slice(n.to_string().as_bytes());
+        if n < 0 {
+            self.out.push(b'-');
+        }
+        self.u64(n.unsigned_abs());
     }
 
     /// Writes an unsigned integer.
-    pub fn u64(&mut self, n: u64) {
-        self.out.extend_from_slice(n.to_string().as_bytes());
+    pub fn u64(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.out.extend_from_slice(&digits[i..]);
     }
 
     /// Writes a string: only `"` and `\` are escaped; control characters are refused because

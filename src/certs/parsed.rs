@@ -188,7 +188,7 @@ fn attribute_string(tag: Tag, bytes: &[u8]) -> Result<Option<String>, Certificat
         // Go keeps T61String bytes as they are.
         Tag::TeletexString => String::from_utf8_lossy(bytes).into_owned(),
         Tag::BmpString => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(bad("BMPString"));
             }
             let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();

@@ -12,7 +12,7 @@ struct EcdsaSigValue<'a> {
 
 /// Encodes a raw `r‖s` signature (two equal halves) as DER.
 pub fn raw_to_der(raw: &[u8]) -> Option<Vec<u8>> {
-    if raw.is_empty() || raw.len() % 2 != 0 {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) {
         return None;
     }
     let (r, s) = raw.split_at(raw.len() / 2);

@@ -25,6 +25,14 @@ pub trait RoleBody: Sized + Clone + DeserializeOwned {
     /// notary's structural checks for a file of role `file`.
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError>;
 
+    /// Whether [`RoleBody::canonical_bytes`] is already the canonical form of the generic JSON
+    /// value it encodes, so that Go's verifier (parse generically, re-marshal canonically)
+    /// computes the same bytes. Not so with raw `custom` JSON (written in its own key order) or
+    /// a length beyond ±2^53. The default, `false`, always takes the generic round trip.
+    fn canonical_is_stable(&self) -> bool {
+        false
+    }
+
     /// The canonical body bytes (what gets signed).
     fn canonical_bytes(&self) -> Result<Vec<u8>, CanonicalJsonError> {
         let mut w = CanonicalWriter::with_capacity(1024);
@@ -94,6 +102,32 @@ impl<T: RoleBody> Signed<T> {
             path: super::error::clip_to(&path, 4 * super::error::ECHO_LIMIT),
             message: super::error::clip_to(&message, 4 * super::error::ECHO_LIMIT),
         };
+        // One plain typed parse serves both paths; `serde_path_to_error` re-runs only to name the
+        // failing field.
+        let typed = serde_json::from_slice::<WireEnvelope<T>>(bytes).map(|wire| {
+            let signatures: Vec<Signature> = wire
+                .signatures
+                .into_iter()
+                .map(|s| Signature { keyid: s.keyid, method: s.method.to_lowercase(), sig: s.sig })
+                .collect();
+            (wire.signed, signatures)
+        });
+        // Fast path, taken by every file notary writes: the file is byte-for-byte what this
+        // crate writes for its typed parse. It then has no duplicate keys, unknown or
+        // case-folded members, trailing data or non-canonical numbers, and its `_type` is
+        // `T::TYPE`: every check of the general path below passes, and for a stable body the
+        // message it would compute is the typed canonical body.
+        let typed = match typed {
+            Ok((signed, signatures)) => match canonical_file_message(&signed, &signatures, bytes) {
+                Some(message) => {
+                    signed.validate(&role)?;
+                    return Ok(Signed { role, signed, signatures, message, raw: Some(bytes.to_vec()) });
+                }
+                None => Ok((signed, signatures)),
+            },
+            Err(e) => Err(e),
+        };
+
         let value = parse_value(bytes).map_err(|(path, message)| parse_err(path, message))?;
         let signed_value = match &value {
             Value::Object(m) => m.get("signed"),
@@ -126,20 +160,22 @@ impl<T: RoleBody> Signed<T> {
 
         // Typed parse before the canonical check, so that a bad known field is reported with
         // its path (`signed.version`) rather than as a path-less canonical error.
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let wire: WireEnvelope<T> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            parse_err(path, e.into_inner().to_string())
-        })?;
+        let (signed, signatures) = match typed {
+            Ok(t) => t,
+            Err(plain) => {
+                // Same deserializer, so this fails too (trailing data was rejected above).
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                return Err(match serde_path_to_error::deserialize::<_, WireEnvelope<T>>(&mut de) {
+                    Err(e) => parse_err(e.path().to_string(), e.into_inner().to_string()),
+                    Ok(_) => parse_err(".".into(), plain.to_string()),
+                });
+            }
+        };
         let message =
             to_canonical(signed_value).map_err(|source| MetadataError::Canonical { role: role.to_string(), source })?;
-        wire.signed.validate(&role)?;
-        let signatures = wire
-            .signatures
-            .into_iter()
-            .map(|s| Signature { keyid: s.keyid, method: s.method.to_lowercase(), sig: s.sig })
-            .collect();
-        Ok(Signed { role, signed: wire.signed, signatures, message, raw: Some(bytes.to_vec()) })
+        drop(value);
+        signed.validate(&role)?;
+        Ok(Signed { role, signed, signatures, message, raw: Some(bytes.to_vec()) })
     }
 
     /// Signs `body` as role `role` with every signer (at least one).
@@ -224,7 +260,21 @@ impl<T: RoleBody> Signed<T> {
 fn verifier_message<T: RoleBody>(role: &RoleName, body: &T) -> Result<Vec<u8>, MetadataError> {
     let err = |source| MetadataError::Canonical { role: role.to_string(), source };
     let canonical = body.canonical_bytes().map_err(err)?;
+    if body.canonical_is_stable() {
+        return Ok(canonical);
+    }
     to_canonical(&Value::parse(&canonical).map_err(err)?).map_err(err)
+}
+
+/// The verifier message of a parsed file if the file is exactly `envelope_bytes` of its typed
+/// parse and the body is stable (the typed canonical bytes are then what Go's verifier
+/// computes from the generic value); `None` sends the caller down the general path.
+fn canonical_file_message<T: RoleBody>(body: &T, signatures: &[Signature], bytes: &[u8]) -> Option<Vec<u8>> {
+    if !body.canonical_is_stable() {
+        return None;
+    }
+    let canonical = body.canonical_bytes().ok()?;
+    (envelope_bytes(&canonical, signatures) == bytes).then_some(canonical)
 }
 
 /// Strict generic parse of a whole file. Syntax errors are located by line and column (path
@@ -276,4 +326,67 @@ pub enum SigningError {
         /// The role.
         role: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::{Targets, Timestamp};
+
+    /// What Go's verifier signs over: the canonical form of the generic `signed` value.
+    fn generic_message(bytes: &[u8]) -> Vec<u8> {
+        match Value::parse(bytes).unwrap() {
+            Value::Object(m) => to_canonical(&m["signed"]).unwrap(),
+            _ => unreachable!(),
+        }
+    }
+
+    const SIG: &str = r#""signatures":[{"keyid":"1192c9d6a8e45e4fa80fd3eb7fff45778ccad29c84f4ce7afcf45f62210a4955","method":"ecdsa","sig":"AAAA"}]"#;
+
+    fn targets_file(targets: &str) -> Vec<u8> {
+        format!(
+            r#"{{"signed":{{"_type":"Targets","delegations":{{"keys":{{}},"roles":[]}},"expires":"2030-01-01T00:00:00Z","targets":{targets},"version":1}},{SIG}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn the_message_is_always_the_generic_canonical_form() {
+        let h = r#""hashes":{"sha256":"lbmRtDEnrK4xv9M42C+vTVUR5Vu8qq373Q+Lnfe9hXk="},"length":3"#;
+        for file in [
+            // canonical (fast path), with HTML-escaped characters in a name
+            targets_file(&format!(r#"{{"a\u003cb":{{{h}}}}}"#)),
+            // custom data in non-canonical key order (general path)
+            targets_file(&format!(r#"{{"a":{{"custom":{{"z":1,"a":2}},{h}}}}}"#)),
+            // an unknown member inside `signed` (general path)
+            targets_file(&format!(r#"{{"a":{{{h},"x":1}}}}"#)),
+            // members out of order and an unescaped `<` (general path)
+            targets_file(&format!(r#"{{"b<":{{{h}}},"a":{{{h}}}}}"#)),
+        ] {
+            let parsed = Signed::<Targets>::parse(RoleName::releases(), &file).unwrap();
+            assert_eq!(parsed.message(), generic_message(&file), "{}", String::from_utf8_lossy(&file));
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_outside_the_typed_model_are_still_rejected() {
+        let ts = r#"{"signed":{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{"snapshot":{"hashes":{"sha256":"lbmRtDEnrK4xv9M42C+vTVUR5Vu8qq373Q+Lnfe9hXk="},"length":488}},"version":1},"#;
+        for file in [
+            format!(r#"{ts}{SIG},"x":1,"x":2}}"#),
+            format!(r#"{ts}{}}}"#, SIG.replace(r#""sig":"AAAA""#, r#""sig":"AAAA","y":1,"y":2"#)),
+            format!(r#"{ts}{SIG}}} "#).replace("\"length\":488", "\"length\":488,\"length\":488"),
+        ] {
+            assert!(Signed::<Timestamp>::parse(RoleName::timestamp(), file.as_bytes()).is_err(), "{file}");
+        }
+        let ok = format!(r#"{ts}{SIG}}}"#);
+        let parsed = Signed::<Timestamp>::parse(RoleName::timestamp(), ok.as_bytes()).unwrap();
+        assert_eq!(parsed.to_file_bytes().unwrap(), ok.as_bytes());
+    }
+
+    #[test]
+    fn typed_errors_keep_their_field_path() {
+        let file = targets_file(r#"{"a":{"hashes":{"sha256":"!!"},"length":3}}"#);
+        let err = Signed::<Targets>::parse(RoleName::releases(), &file).unwrap_err().to_string();
+        assert!(err.contains("signed.targets.a.hashes.sha256"), "{err}");
+    }
 }

@@ -131,6 +131,12 @@ impl FileMeta {
         Ok(())
     }
 
+    /// No raw `custom` JSON and a length Go's float64 round trip keeps exact: the typed
+    /// canonical form equals the generic one (see [`super::RoleBody::canonical_is_stable`]).
+    pub(crate) fn canonical_is_stable(&self) -> bool {
+        self.custom.is_none() && self.length.unsigned_abs() <= super::MAX_LENGTH.unsigned_abs()
+    }
+
     pub(crate) fn write_canonical(&self, w: &mut CanonicalWriter) -> Result<(), CanonicalJsonError> {
         w.begin_object();
         if let Some(c) = &self.custom {

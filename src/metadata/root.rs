@@ -111,6 +111,10 @@ impl Root {
 impl RoleBody for Root {
     const TYPE: &'static str = "Root";
 
+    fn canonical_is_stable(&self) -> bool {
+        true
+    }
+
     fn expires(&self) -> &Expires {
         &self.expires
     }

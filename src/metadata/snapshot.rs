@@ -91,6 +91,9 @@ impl RoleBody for Snapshot {
     fn write_canonical(&self, w: &mut CanonicalWriter) -> Result<(), CanonicalJsonError> {
         write_meta_body(w, Self::TYPE, &self.expires, &self.meta, self.version)
     }
+    fn canonical_is_stable(&self) -> bool {
+        self.meta.values().all(FileMeta::canonical_is_stable)
+    }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
         require_role(file, SNAPSHOT, Self::TYPE)?;
         require_sha256(file, &self.meta, ROOT)?;
@@ -109,6 +112,9 @@ impl RoleBody for Timestamp {
     }
     fn write_canonical(&self, w: &mut CanonicalWriter) -> Result<(), CanonicalJsonError> {
         write_meta_body(w, Self::TYPE, &self.expires, &self.meta, self.version)
+    }
+    fn canonical_is_stable(&self) -> bool {
+        self.meta.values().all(FileMeta::canonical_is_stable)
     }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
         require_role(file, TIMESTAMP, Self::TYPE)?;

@@ -189,6 +189,10 @@ impl RoleBody for Targets {
         Ok(())
     }
 
+    fn canonical_is_stable(&self) -> bool {
+        self.targets.values().all(FileMeta::canonical_is_stable)
+    }
+
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
         if !file.is_targets_like() {
             return Err(MetadataError::invalid(file, "a Targets file can only be targets or a delegation"));
