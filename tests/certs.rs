@@ -2,6 +2,8 @@
 //! validation (`ValidateRoot`) behaves as Go's on real notary repositories, pinning, rotation
 //! and expiry.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +23,6 @@ use x509_cert::certificate::Version as X509Version;
 use x509_cert::time::Time;
 
 const FIXTURE_GUN: &str = "localhost:5000/fixtures/app";
-const DEFAULT_NOTARY_GO_SRC: &str = "/tmp/gosrc/x/usr/share/gocode/src/github.com/theupdateframework/notary";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -61,14 +62,9 @@ fn time_of(t: Time) -> DateTime<Utc> {
 }
 
 /// notary's Go source (for its fixtures), or `None` with a notice when it is not available.
+/// notary's Go source tree (for its fixtures); fails under CI when missing, else skips.
 fn go_src() -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var("NOTARY_GO_SRC").unwrap_or_else(|_| DEFAULT_NOTARY_GO_SRC.into()));
-    if dir.join("fixtures").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: notary's Go source is not at {} (set NOTARY_GO_SRC)", dir.display());
-        None
-    }
+    support::go_compat_dir().map(|_| support::notary_go_src())
 }
 
 fn openssl_available() -> bool {
@@ -101,7 +97,7 @@ fn scratch_dir(name: &str) -> PathBuf {
 async fn root_key(gun: &str, not_before: DateTime<Utc>) -> SoftwareKey {
     let key = SoftwareKey::generate_p256().unwrap();
     let pem = generate_root_certificate(gun, &key, not_before).await.unwrap();
-    key.with_certificate(pem)
+    key.with_certificate(pem).unwrap()
 }
 
 /// A root body whose `root` role is `root_keys` (threshold `threshold`); the other base roles
@@ -262,7 +258,7 @@ async fn certificate_key_ids_and_canonical_id() {
     assert_eq!(cert_key.public(), pem.as_slice());
     assert_eq!(cert_key.canonical_id().unwrap(), *bare.id());
     assert_ne!(cert_key.id(), bare.id());
-    let key = key.with_certificate(pem);
+    let key = key.with_certificate(pem).unwrap();
     assert_eq!(key.public_key(), &cert_key);
     // A second certificate for the same key (as on root rotation) has a new TUF ID, same
     // canonical ID; the certificate key can itself sign a new certificate.
@@ -288,7 +284,7 @@ async fn gun_characters_outside_printable_string_use_utf8_string() {
     let atv = cert.tbs_certificate.subject.0[0].0.iter().next().unwrap().clone();
     assert_eq!(atv.value.tag(), Tag::Utf8String);
     // ... and the root validates for that GUN.
-    let key = key.with_certificate(pem);
+    let key = key.with_certificate(pem).unwrap();
     let root = signed_root(root_body(&[key.public_key()], 1, 1, Utc::now() + Duration::days(365)), &[&key]).await;
     validate_root(&root, gun, None, &tofu(), &SystemClock, true).unwrap();
 }
@@ -340,7 +336,7 @@ async fn certificate_pem_not_in_go_layout_never_matches_its_signature() {
         &pem::Pem::new("CERTIFICATE", der),
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::CRLF).set_line_wrap(76),
     );
-    let key = key.with_certificate(odd.into_bytes());
+    let key = key.with_certificate(odd.into_bytes()).unwrap();
     let root = signed_root(root_body(&[key.public_key()], 1, 1, Utc::now() + Duration::days(30)), &[&key]).await;
     let err = validate_root(&root, gun, None, &tofu(), &SystemClock, true).unwrap_err();
     assert!(matches!(err, RootValidationError::ThresholdNotMet { .. }), "{err}");
@@ -554,7 +550,7 @@ async fn go_fixture_ca_pinning() {
     let clock = at("2023-06-01T00:00:00Z");
 
     let key_der = pem::parse(read("notary-signer.key")).unwrap().into_contents();
-    let key = SoftwareKey::from_rsa_pkcs8(&key_der).unwrap().with_certificate(read("notary-signer.crt"));
+    let key = SoftwareKey::from_rsa_pkcs8(&key_der).unwrap().with_certificate(read("notary-signer.crt")).unwrap();
     let cert_key = certificate_public_key(&read("notary-signer.crt")).unwrap();
     assert_eq!(cert_key.key_type(), KeyType::RsaX509);
     assert_eq!(&cert_key, key.public_key(), "the fixture chain is already in Go's PEM layout");
@@ -650,7 +646,7 @@ async fn ca_pinning_follows_gos_default_key_usage() {
             "leaf.crt",
         ]);
         let leaf_pem = std::fs::read(dir.join("leaf.crt")).unwrap();
-        let key = SoftwareKey::from_p256_pkcs8(&leaf_pkcs8).unwrap().with_certificate(leaf_pem);
+        let key = SoftwareKey::from_p256_pkcs8(&leaf_pkcs8).unwrap().with_certificate(leaf_pem).unwrap();
         let root = signed_root(root_body(&[key.public_key()], 1, 1, Utc::now() + Duration::days(5)), &[&key]).await;
         let result = validate_root(&root, gun, None, &pinning, &SystemClock, true);
         assert_eq!(result.is_ok(), chains, "extendedKeyUsage={usage:?}: {result:?}");

@@ -1,6 +1,8 @@
 //! The verification walk (spec §6.8 steps 1–4) over the real notary CLI fixtures: what a reader
 //! trusts, and each way trust data fails.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use notary_client::certs::TrustPinning;
@@ -111,6 +113,69 @@ fn lookup_follows_dockers_role_order() {
     assert_eq!(repo.lookup("hello", &docker_order).unwrap().role, RoleName::targets());
     assert_eq!(repo.lookup("shared", &[]).unwrap().role, RoleName::targets());
     assert!(repo.lookup("nope", &docker_order).is_none());
+}
+
+#[test]
+fn lookup_skips_the_other_listed_roles_subtrees_like_go() {
+    // `qa/shared` is signed by targets/releases and targets/qa. Walking `targets` while
+    // `targets/releases` is also listed skips the releases subtree, so qa answers first.
+    let repo = verify_app(&fixture_dir(APP), FIXTURE_TIME).unwrap();
+    let qa = RoleName::new("targets/qa").unwrap();
+    assert_eq!(repo.lookup("qa/shared", &[RoleName::targets(), RoleName::releases()]).unwrap().role, qa);
+    assert_eq!(
+        repo.lookup("qa/shared", &[RoleName::releases(), RoleName::targets()]).unwrap().role,
+        RoleName::releases()
+    );
+}
+
+#[test]
+fn notary_0_1_and_0_3_repositories_verify_through_the_walk() {
+    let Some(compat) = support::go_compat_dir() else { return };
+    let at = clock("2026-01-01T00:00:00Z");
+    let r01 = compat.join("notary0.1/tuf/docker.com/notary0.1/samplerepo/metadata");
+    let repo = TrustedRepository::verify(
+        &DirectorySource::new(r01),
+        "docker.com/notary0.1/samplerepo",
+        &TrustPinning::default(),
+        &at,
+    )
+    .unwrap();
+    assert_eq!(repo.targets().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["LICENSE"]);
+    let r03 = compat.join("notary0.3/tuf/docker.com/notary0.3/tst/metadata");
+    let repo = TrustedRepository::verify(
+        &DirectorySource::new(&r03),
+        "docker.com/notary0.3/tst",
+        &TrustPinning::default(),
+        &at,
+    )
+    .unwrap();
+    // targets/releases is signed with an rsa-x509 key and rsapss.
+    assert_eq!(repo.lookup("hello", &[RoleName::releases()]).unwrap().role, RoleName::releases());
+    assert_eq!(repo.targets().len(), 3);
+    // Its root certificate expired on 2026-07-25: the real clock rejects the repository.
+    let now = TrustedRepository::verify(
+        &DirectorySource::new(&r03),
+        "docker.com/notary0.3/tst",
+        &TrustPinning::default(),
+        &notary_client::clock::SystemClock,
+    );
+    assert!(matches!(now, Err(TrustError::Root(_))), "{now:?}");
+}
+
+#[test]
+fn a_root_other_than_the_one_the_snapshot_lists_is_rejected() {
+    // The client-snap repository's root is valid on its own but is not the app's snapshot's.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture_dir(APP), dir.path());
+    std::fs::copy(fixture_dir(CLIENT_SNAP).join("root.json"), dir.path().join("root.json")).unwrap();
+    let err = TrustedRepository::verify(
+        &DirectorySource::new(dir.path()),
+        CLIENT_SNAP,
+        &TrustPinning::default(),
+        &clock(FIXTURE_TIME),
+    )
+    .unwrap_err();
+    assert!(matches!(err, TrustError::Verify(_) | TrustError::Hash { .. }), "{err}");
 }
 
 #[test]

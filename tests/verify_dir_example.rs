@@ -1,5 +1,6 @@
 //! `examples/verify_dir.rs`, run as a user runs it: exit codes and output on the real fixtures.
-//! `cargo test --all-targets` builds the example before any test runs.
+//! scripts/test runs `cargo build --examples` first (`cargo test --all-targets` alone builds
+//! examples only as test harnesses).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,8 +14,8 @@ fn example() -> Option<PathBuf> {
     if bin.exists() {
         Some(bin)
     } else {
-        assert!(std::env::var_os("CI").is_none(), "{} must be built (cargo test --all-targets)", bin.display());
-        eprintln!("skipped: {} is not built; run cargo test --all-targets", bin.display());
+        assert!(std::env::var_os("CI").is_none(), "{} must be built (cargo build --examples)", bin.display());
+        eprintln!("skipped: {} is not built; run cargo build --examples (scripts/test does)", bin.display());
         None
     }
 }

@@ -138,7 +138,7 @@ impl CanonicalWriter {
     /// Writes raw JSON as Go's canonical encoder writes a `json.RawMessage`: compacted and
     /// HTML-escaped, key order untouched (trap T9). `compacted` must already be the output of
     /// [`super::compact_html_escaped`].
-    pub fn raw_compacted(&mut self, compacted: &[u8]) {
+    pub(crate) fn raw_compacted(&mut self, compacted: &[u8]) {
         self.out.extend_from_slice(compacted);
     }
 }

@@ -42,7 +42,7 @@ pub struct RootValidation<'a> {
 /// let gun = "example.com/team/app";
 /// let key = SoftwareKey::generate_p256()?;
 /// let pem = generate_root_certificate(gun, &key, chrono::Utc::now()).await?;
-/// let key = key.with_certificate(pem);
+/// let key = key.with_certificate(pem)?;
 /// let id = key.public_key().id().clone();
 /// let roles = ["root", "targets", "snapshot", "timestamp"]
 ///     .map(|r| (r.to_owned(), RoleKeys::new(vec![id.clone()], 1)))

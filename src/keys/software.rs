@@ -90,16 +90,23 @@ impl SoftwareKey {
         })
     }
 
-    /// Uses `certificate_pem` (a PEM chain whose leaf holds this key) as the metadata key, as
-    /// root keys are listed (`ecdsa-x509`/`rsa-x509`). The caller vouches that the certificate
-    /// matches; [`crate::certs`] builds such certificates.
-    pub fn with_certificate(mut self, certificate_pem: Vec<u8>) -> Self {
-        let t = match self.public.key_type() {
+    /// Uses `certificate_pem` (a PEM chain whose leaf certifies this key) as the metadata key,
+    /// as root keys are listed (`ecdsa-x509`/`rsa-x509`); [`crate::certs`] builds such
+    /// certificates. Fails if the leaf's public key is not this key, or for Ed25519 keys (notary
+    /// has no Ed25519 certificate keys).
+    pub fn with_certificate(mut self, certificate_pem: Vec<u8>) -> Result<Self, SignError> {
+        let t = match self.bare.key_type() {
             KeyType::Rsa => KeyType::RsaX509,
-            _ => KeyType::EcdsaX509,
+            KeyType::Ecdsa => KeyType::EcdsaX509,
+            other => return Err(unsupported(&self.bare, &format!("a {other} key cannot be a certificate key"))),
         };
+        let leaf = crate::certs::leaf_spki(&certificate_pem)
+            .map_err(|e| unsupported(&self.bare, &format!("certificate: {e}")))?;
+        if leaf != self.bare.public() {
+            return Err(unsupported(&self.bare, "the certificate certifies a different public key"));
+        }
         self.public = PublicKey::new(t, certificate_pem);
-        self
+        Ok(self)
     }
 
     /// The bare (non-certificate) public key: its ID is the canonical key ID, the name of
@@ -112,6 +119,10 @@ impl SoftwareKey {
     pub fn pkcs8_der(&self) -> &Zeroizing<Vec<u8>> {
         &self.pkcs8
     }
+}
+
+fn unsupported(key: &PublicKey, reason: &str) -> SignError {
+    SignError::Unsupported { key_id: key.id().to_string(), reason: reason.to_owned() }
 }
 
 fn backend(key_id: &str, reason: &str) -> SignError {

@@ -6,10 +6,20 @@ use serde::de::DeserializeOwned;
 
 use super::{Expires, KeyId, MetadataError, RoleName, Version};
 use crate::canonical_json::{CanonicalJsonError, CanonicalWriter, Value, go_html_escape, go_string, to_canonical};
-use crate::keys::{SignError, Signer};
+use crate::keys::{SignError, Signer, verify_signature};
 
-/// A role body: root, targets (and delegations), snapshot or timestamp.
-pub trait RoleBody: Sized + Clone + DeserializeOwned {
+mod sealed {
+    /// Only this crate's four role bodies are metadata: the parse fast path trusts their
+    /// `canonical_is_stable`.
+    pub trait Sealed {}
+    impl Sealed for crate::metadata::Root {}
+    impl Sealed for crate::metadata::Targets {}
+    impl Sealed for crate::metadata::Snapshot {}
+    impl Sealed for crate::metadata::Timestamp {}
+}
+
+/// A role body: root, targets (and delegations), snapshot or timestamp. Sealed.
+pub trait RoleBody: sealed::Sealed + Sized + Clone + DeserializeOwned {
     /// The `_type` value (`Root`, `Targets`, `Snapshot`, `Timestamp`).
     const TYPE: &'static str;
 
@@ -82,7 +92,7 @@ struct WireEnvelope<T> {
 /// hashed against snapshot/timestamp entries and, for others' roles, re-uploaded — and the
 /// canonical message signatures are checked against (the canonical form of the *parsed*
 /// `signed` value, as Go's verifier computes it).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Signed<T> {
     role: RoleName,
     signed: T,
@@ -189,19 +199,38 @@ impl<T: RoleBody> Signed<T> {
         Ok(signed)
     }
 
-    /// Adds (or replaces) the signatures of `signers` over the current body, keeping the
-    /// signatures of other keys, as Go does when it re-signs. Lets several holders of a
-    /// threshold role each add their signature to the same version.
+    /// Adds (or replaces) the signatures of `signers` over the current body, as Go re-signs:
+    /// the new signatures come first, followed by the existing signatures of other keys that
+    /// are still over the same message. Lets several holders of a threshold role each add their
+    /// signature to the same version.
+    ///
+    /// Each new signature is checked against the signer's own public key before it is
+    /// accepted, so a backend returning, say, a DER ECDSA signature fails here rather than
+    /// producing a file that readers reject.
     pub async fn add_signatures(&mut self, signers: &[&dyn Signer]) -> Result<(), SigningError> {
         if signers.is_empty() {
             return Err(SigningError::NoSigners { role: self.role.to_string() });
         }
+        // What verifiers will check once the body is re-serialised (a parsed file may have
+        // carried members the typed body drops): other signatures survive only if unchanged.
+        let message = verifier_message(&self.role, &self.signed)?;
+        let kept: Vec<Signature> =
+            if message == self.message { std::mem::take(&mut self.signatures) } else { Vec::new() };
+        self.message = message;
+        let mut fresh = Vec::with_capacity(signers.len() + kept.len());
         for signer in signers {
+            let key = signer.public_key();
             let sig = signer.sign(&self.message).await?;
-            let keyid = signer.public_key().id().clone();
-            self.signatures.retain(|s| s.keyid != keyid);
-            self.signatures.push(Signature { keyid, method: signer.method().as_str().to_owned(), sig });
+            let method = signer.method().as_str();
+            verify_signature(key, method, &self.message, &sig)
+                .map_err(|reason| SigningError::BadSignature { key_id: key.id().to_string(), reason })?;
+            fresh.retain(|s: &Signature| &s.keyid != key.id());
+            fresh.push(Signature { keyid: key.id().clone(), method: method.to_owned(), sig });
         }
+        let kept: Vec<Signature> =
+            kept.into_iter().filter(|old| fresh.iter().all(|new: &Signature| new.keyid != old.keyid)).collect();
+        fresh.extend(kept);
+        self.signatures = fresh;
         self.raw = None;
         Ok(())
     }
@@ -289,6 +318,19 @@ fn parse_value(bytes: &[u8]) -> Result<Value, (String, String)> {
     Ok(value)
 }
 
+impl<T: RoleBody + std::fmt::Debug> std::fmt::Debug for Signed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bodies and byte buffers can be megabytes: show what identifies the file.
+        f.debug_struct("Signed")
+            .field("role", &self.role)
+            .field("version", &self.signed.version())
+            .field("expires", &self.signed.expires().to_go_string())
+            .field("signatures", &self.signatures)
+            .field("raw_len", &self.raw.as_ref().map(Vec::len))
+            .finish_non_exhaustive()
+    }
+}
+
 fn envelope_bytes(canonical_body: &[u8], signatures: &[Signature]) -> Vec<u8> {
     let mut out = Vec::with_capacity(canonical_body.len() + 64 + signatures.len() * 200);
     out.extend_from_slice(b"{\"signed\":");
@@ -320,6 +362,14 @@ pub enum SigningError {
     /// A signer failed.
     #[error(transparent)]
     Signer(#[from] SignError),
+    /// A signer produced a signature that does not verify with its own public key.
+    #[error("the signature made with key {key_id} does not verify: {reason}")]
+    BadSignature {
+        /// The key's TUF ID.
+        key_id: String,
+        /// Why it does not verify.
+        reason: crate::keys::SignatureError,
+    },
     /// No signer was given.
     #[error("no signing key given for {role}")]
     NoSigners {

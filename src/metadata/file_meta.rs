@@ -95,6 +95,28 @@ impl FileMeta {
         FileMeta { length: bytes.len() as i64, hashes, custom: None }
     }
 
+    /// Checks what parsing enforces, for bodies built in code: a length within `0..=2^53` and
+    /// exact `sha256`/`sha512` digest lengths. `name` is the entry's name, for the error.
+    pub(crate) fn validate(&self, file: &super::RoleName, name: &str) -> Result<(), super::MetadataError> {
+        if !(0..=super::MAX_LENGTH).contains(&self.length) {
+            return Err(super::MetadataError::invalid(
+                file,
+                format!("{name}: length {} is outside 0..=2^53", self.length),
+            ));
+        }
+        for (alg, want) in [(SHA256, 32), (SHA512, 64)] {
+            if let Some(d) = self.hashes.get(alg)
+                && d.len() != want
+            {
+                return Err(super::MetadataError::invalid(
+                    file,
+                    format!("{name}: {alg} is {} bytes, expected {want}", d.len()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The SHA-256 digest, if present.
     pub fn sha256(&self) -> Option<&[u8]> {
         self.hashes.get(SHA256).map(Vec::as_slice)

@@ -71,6 +71,10 @@ fn require_sha256(file: &RoleName, meta: &BTreeMap<String, FileMeta>, entry: &st
     }
 }
 
+fn validate_entries(file: &RoleName, meta: &BTreeMap<String, FileMeta>) -> Result<(), MetadataError> {
+    meta.iter().try_for_each(|(name, m)| m.validate(file, name))
+}
+
 fn require_role(file: &RoleName, role: &str, type_name: &str) -> Result<(), MetadataError> {
     if file.as_str() == role {
         Ok(())
@@ -96,6 +100,7 @@ impl RoleBody for Snapshot {
     }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
         require_role(file, SNAPSHOT, Self::TYPE)?;
+        validate_entries(file, &self.meta)?;
         require_sha256(file, &self.meta, ROOT)?;
         require_sha256(file, &self.meta, TARGETS)
     }
@@ -118,6 +123,7 @@ impl RoleBody for Timestamp {
     }
     fn validate(&self, file: &RoleName) -> Result<(), MetadataError> {
         require_role(file, TIMESTAMP, Self::TYPE)?;
+        validate_entries(file, &self.meta)?;
         require_sha256(file, &self.meta, SNAPSHOT)
     }
 }

@@ -197,6 +197,7 @@ impl RoleBody for Targets {
         if !file.is_targets_like() {
             return Err(MetadataError::invalid(file, "a Targets file can only be targets or a delegation"));
         }
+        self.targets.iter().try_for_each(|(name, meta)| meta.validate(file, name))?;
         let no_keys = BTreeMap::new();
         let keys = self.delegations.keys.as_ref().unwrap_or(&no_keys);
         for role in self.delegations.roles() {

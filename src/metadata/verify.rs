@@ -55,7 +55,7 @@ pub enum VerifyError {
         valid: usize,
         /// Required.
         threshold: u32,
-        /// Signatures by trusted keys that were rejected, with why.
+        /// Signatures by trusted keys that were rejected, with why (the first eight).
         rejected: Vec<(KeyId, SignatureError)>,
     },
     /// The metadata is expired at the clock's time.
@@ -69,6 +69,9 @@ pub enum VerifyError {
         now: String,
     },
 }
+
+/// Rejected signatures kept for the error: enough to diagnose, bounded against hostile files.
+const MAX_REJECTED: usize = 8;
 
 fn describe(rejected: &[(KeyId, SignatureError)]) -> String {
     rejected.iter().map(|(id, e)| format!("; key {id}: {e}")).collect()
@@ -110,7 +113,8 @@ pub fn verify_threshold(
             Ok(()) => {
                 valid.insert(sig.keyid.clone());
             }
-            Err(e) => rejected.push((sig.keyid.clone(), e)),
+            Err(e) if rejected.len() < MAX_REJECTED => rejected.push((sig.keyid.clone(), e)),
+            Err(_) => {}
         }
     }
     if valid.len() < trusted.threshold as usize {

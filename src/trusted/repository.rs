@@ -77,8 +77,8 @@ impl TrustedRepository {
         Self::verify_with_root(source, gun, root, clock)
     }
 
-    /// Verifies everything below an already validated root (steps 2–4 of spec §6.8).
-    pub fn verify_with_root(
+    /// Verifies everything below a root that passed `validate_root` (steps 2–4 of spec §6.8).
+    fn verify_with_root(
         source: &dyn MetadataSource,
         gun: &str,
         root: Signed<Root>,
@@ -215,15 +215,19 @@ impl TrustedRepository {
     }
 
     /// Looks a target up in the subtrees of `roles`, in order (notary's `GetTargetByName`;
-    /// Docker uses `[targets/releases, targets]`). Empty `roles` means the whole tree.
+    /// Docker uses `[targets/releases, targets]`). While one listed role's subtree is walked, the
+    /// subtrees of the other listed roles inside it are skipped, as Go does. Empty `roles` means
+    /// the whole tree.
     pub fn lookup(&self, name: &str, roles: &[RoleName]) -> Option<TargetEntry> {
         if roles.is_empty() {
             return self.targets().into_iter().find(|t| t.name == name);
         }
         roles.iter().find_map(|subtree| {
+            let skipped: Vec<&RoleName> = roles.iter().filter(|r| is_descendant(r, subtree)).collect();
             self.targets
                 .iter()
                 .filter(|t| t.role() == subtree || is_descendant(t.role(), subtree))
+                .filter(|t| !skipped.iter().any(|s| t.role() == *s || is_descendant(t.role(), s)))
                 .find_map(|t| role_entries(t).find(|e| e.name == name))
         })
     }

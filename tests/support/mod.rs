@@ -25,8 +25,9 @@ use notary_client::metadata::{
     Timestamp, TrustedKeys, VerifyError,
 };
 
-/// Default location of notary's Go source (Debian `golang-github-docker-notary-dev`, unpacked).
-pub const DEFAULT_NOTARY_GO_SRC: &str = "/tmp/gosrc/x/usr/share/gocode/src/github.com/theupdateframework/notary";
+/// Where `scripts/test` unpacks notary's Go source (Debian `golang-github-docker-notary-dev`),
+/// relative to the cache directory `$NOTARY_CLIENT_CACHE` (default `~/.cache/notary-client`).
+const GO_SRC_IN_CACHE: &str = "go-src/usr/share/gocode/src/github.com/theupdateframework/notary";
 
 /// The crate root.
 pub fn crate_dir() -> PathBuf {
@@ -266,9 +267,18 @@ pub fn notary_cli_repos() -> Vec<Repo> {
         .collect()
 }
 
-/// notary's Go source root: `$NOTARY_GO_SRC`, else [`DEFAULT_NOTARY_GO_SRC`].
+/// notary's Go source root: `$NOTARY_GO_SRC`, else where `scripts/test` unpacks it.
 pub fn notary_go_src() -> PathBuf {
-    std::env::var_os("NOTARY_GO_SRC").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_NOTARY_GO_SRC))
+    if let Some(dir) = std::env::var_os("NOTARY_GO_SRC") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("NOTARY_CLIENT_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
+        base.join("notary-client")
+    });
+    cache.join(GO_SRC_IN_CACHE)
 }
 
 /// `$NOTARY_GO_SRC/fixtures/compatibility` if present. If it is missing, fails the calling

@@ -31,7 +31,7 @@ pub async fn build_repo(gun: &str, top: Vec<(String, FileMeta)>, releases: Vec<(
     let in_years = |y: i64| Expires::from_utc(now + Duration::days(365 * y));
     let root_key = new_key();
     let cert = generate_root_certificate(gun, &root_key, now).await.expect("root certificate");
-    let root_key = root_key.with_certificate(cert);
+    let root_key = root_key.with_certificate(cert).expect("certificate of this key");
     let (targets_key, snapshot_key, timestamp_key, releases_key) = (new_key(), new_key(), new_key(), new_key());
 
     let role = |k: &SoftwareKey| RoleKeys::new(vec![k.public_key().id().clone()], 1);
