@@ -111,12 +111,43 @@ fn run(args: &Args, clock: &dyn Clock) -> Result<(), Box<dyn std::error::Error>>
         println!("WARNING: skipped {}: {}", s.role, s.reason);
     }
     println!();
+    println!("What clients see (first role in walk order wins):");
     println!("{:<32} {:<64} {:>10}  role", "target", "sha256", "length");
     for t in repo.targets() {
-        let digest = t.meta.sha256().map(hex::encode).unwrap_or_else(|| "-".into());
-        println!("{:<32} {:<64} {:>10}  {}", t.name, digest, t.meta.length, t.role);
+        println!("{:<32} {:<64} {:>10}  {}", shown(&t.name), sha256_hex(&t.meta), t.meta.length, t.role);
+    }
+    println!();
+    println!("Every target of every verified role:");
+    for role in repo.targets_roles() {
+        for (name, meta) in &role.metadata.signed().targets {
+            let note = if role.allows(name) { "" } else { "  (outside the role's paths: ignored by clients)" };
+            println!(
+                "{:<24} {:<32} {:<64} {:>10}{note}",
+                role.role().as_str(),
+                shown(name),
+                sha256_hex(meta),
+                meta.length
+            );
+        }
     }
     Ok(())
+}
+
+/// A target name with control and invisible formatting characters (e.g. U+202E) escaped, so
+/// names cannot disguise themselves in the report.
+fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() || is_format(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// Unicode format characters that reorder or hide text (bidi controls, zero-width marks).
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+fn sha256_hex(meta: &notary_client::metadata::FileMeta) -> String {
+    meta.sha256().map(hex::encode).unwrap_or_else(|| "-".into())
 }
 
 /// Accepts a root key's TUF ID or canonical (private key file) ID and returns the TUF ID that

@@ -41,4 +41,5 @@ pub mod certs;
 pub mod clock;
 pub mod keys;
 pub mod metadata;
+mod oid;
 pub mod trusted;

@@ -85,3 +85,16 @@ fn usage_errors_exit_two_and_help_exits_zero() {
     let Some(out) = run(&["/nonexistent/metadata"]) else { return };
     assert_eq!(out.status.code(), Some(2), "no GUN can be inferred from a path without tuf/");
 }
+
+#[test]
+fn every_role_lists_its_own_targets_and_flags_those_outside_its_paths() {
+    let Some(out) = run(&[APP_DIR, "--at", "2026-11-27T00:00:00Z"]) else { return };
+    let stdout = text(&out.stdout);
+    // targets/qa's `qa/shared` is shadowed for clients by targets/releases, but still listed here.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("targets/qa ") && l.contains("qa/shared") && l.contains("aa54a2d258ca4aa0")),
+        "{stdout}"
+    );
+}

@@ -11,6 +11,7 @@
 //! reproduced: name constraints (notary root certificates carry no names they could apply
 //! to) and the RSA-PSS, ECDSA-SHA512 and DSA signature algorithms.
 
+use crate::oid::ECDSA_WITH_SHA256;
 use chrono::{DateTime, Utc};
 use der::Decode;
 use der::asn1::ObjectIdentifier;
@@ -21,7 +22,6 @@ use x509_cert::certificate::Version;
 use super::parsed::ParsedCert;
 use crate::keys::PublicKeyInfo;
 
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");

@@ -1,6 +1,7 @@
 //! notary's certificate sanity checks (`tuf/utils/x509.go ValidateCertificate`), shared by root
 //! leaf and intermediate certificates, pinned CA certificates and delegation keys (spec §3.6).
 
+use crate::oid::RSA_ENCRYPTION;
 use chrono::{DateTime, Duration, Utc};
 use der::asn1::{ObjectIdentifier, UintRef};
 use der::{Decode, Sequence};
@@ -11,8 +12,6 @@ use crate::metadata::PublicKey;
 
 /// Smallest RSA modulus notary accepts (`notary.MinRSABitSize`).
 pub const MIN_RSA_BITS: usize = 2048;
-
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// The signature algorithms Go maps to `SHA1WithRSA`, `DSAWithSHA1` and `ECDSAWithSHA1`.
 const SHA1_SIGNATURES: [ObjectIdentifier; 4] = [

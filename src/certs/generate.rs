@@ -3,6 +3,7 @@
 //! by field so that it is structurally identical to the one Go's `x509.CreateCertificate`
 //! produces from notary's template.
 
+use crate::oid::{ECDSA_WITH_SHA256, ID_AT_COMMON_NAME};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use der::asn1::{Any, BitString, GeneralizedTime, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Tag};
@@ -26,8 +27,6 @@ use crate::metadata::{KeyType, PublicKey};
 /// anniversary).
 pub const ROOT_CERTIFICATE_VALIDITY: Duration = Duration::days(10 * 365);
 
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ID_AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 /// keyUsage BIT STRING: digitalSignature (bit 0) + keyEncipherment (bit 2) → `03 02 05 a0`.
 const KEY_USAGE_DER: [u8; 4] = [0x03, 0x02, 0x05, 0xa0];
 /// extKeyUsage SEQUENCE { id-kp-codeSigning }.

@@ -1,6 +1,7 @@
 //! One certificate with the facts notary's checks read from it, extracted the way Go's
 //! `x509.ParseCertificate` exposes them (`IsCA`, `Subject.CommonName`, `MaxPathLen`...).
 
+use crate::oid::ID_AT_COMMON_NAME;
 use chrono::{DateTime, Utc};
 use der::asn1::{AnyRef, ObjectIdentifier};
 use der::{Decode, Encode, Sequence, Tag, Tagged};
@@ -13,7 +14,6 @@ use super::CertificateError;
 pub(crate) const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 pub(crate) const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 pub(crate) const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-const ID_AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
 /// Extensions Go's parser understands; any other extension marked critical makes Go's chain
 /// verification fail (`UnhandledCriticalExtension`).

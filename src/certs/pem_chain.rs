@@ -1,15 +1,13 @@
 //! PEM certificate chains as stored in `ecdsa-x509`/`rsa-x509` keys, and Go's exact PEM
 //! encoding of them (spec §3.1, trap T6).
 
+use crate::oid::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION};
 use base64::Engine;
 use der::Encode;
 use x509_cert::Certificate;
 
 use super::parsed::ParsedCert;
 use crate::metadata::{KeyType, PublicKey};
-
-const ID_EC_PUBLIC_KEY: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const RSA_ENCRYPTION: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// A certificate key that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

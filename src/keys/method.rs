@@ -38,6 +38,6 @@ impl SignatureMethod {
 
 impl fmt::Display for SignatureMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }

@@ -135,7 +135,7 @@ fn rsa_spki(pkcs1: &[u8]) -> Result<Vec<u8>, SignError> {
     let encode_err = |e: der::Error| backend("rsa", &format!("cannot encode RSA public key: {e}"));
     let spki = spki::SubjectPublicKeyInfoOwned {
         algorithm: spki::AlgorithmIdentifierOwned {
-            oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+            oid: crate::oid::RSA_ENCRYPTION,
             parameters: Some(der::asn1::Any::null()),
         },
         subject_public_key: der::asn1::BitString::from_bytes(pkcs1).map_err(encode_err)?,

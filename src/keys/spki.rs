@@ -1,15 +1,11 @@
 //! SubjectPublicKeyInfo parsing: which algorithm and curve a DER public key holds.
 
+use crate::oid::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP256R1, SECP384R1};
 use der::Decode;
 use der::asn1::ObjectIdentifier;
 use spki::SubjectPublicKeyInfoRef;
 
 use super::SignatureError;
-
-const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 /// The DER SubjectPublicKeyInfo prefix of an uncompressed P-256 point (26 bytes).
 const P256_SPKI_PREFIX: [u8; 26] = [
