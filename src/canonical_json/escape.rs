@@ -30,19 +30,10 @@ pub(crate) fn append_html_escaped(out: &mut Vec<u8>, src: &[u8]) {
         }
         let block_end = (i + BLOCK).min(src.len());
         while i < block_end {
-            let c = src[i];
-            if c == b'<' || c == b'>' || c == b'&' {
+            if let Some((escape, consumed)) = html_escape_at(src, i) {
                 out.extend_from_slice(&src[start..i]);
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(c >> 4) as usize]);
-                out.push(HEX[(c & 0xF) as usize]);
-                i += 1;
-                start = i;
-            } else if c == 0xE2 && i + 2 < src.len() && src[i + 1] == 0x80 && src[i + 2] & !1 == 0xA8 {
-                out.extend_from_slice(&src[start..i]);
-                out.extend_from_slice(b"\\u202");
-                out.push(HEX[(src[i + 2] & 0xF) as usize]);
-                i += 3;
+                out.extend_from_slice(&escape);
+                i += consumed;
                 start = i;
             } else {
                 i += 1;
@@ -50,6 +41,23 @@ pub(crate) fn append_html_escaped(out: &mut Vec<u8>, src: &[u8]) {
         }
     }
     out.extend_from_slice(&src[start..]);
+}
+
+/// `\u00XX` for one byte, lower-case hex as Go writes it.
+fn u00(b: u8) -> [u8; 6] {
+    [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]
+}
+
+/// The escape Go's HTML escaping writes for the character at `src[i]`, with the number of input
+/// bytes it replaces: `<`, `>`, `&` (one byte) and U+2028, U+2029 (three UTF-8 bytes).
+fn html_escape_at(src: &[u8], i: usize) -> Option<([u8; 6], usize)> {
+    match src[i] {
+        c @ (b'<' | b'>' | b'&') => Some((u00(c), 1)),
+        0xE2 if i + 2 < src.len() && src[i + 1] == 0x80 && src[i + 2] & !1 == 0xA8 => {
+            Some(([b'\\', b'u', b'2', b'0', b'2', HEX[(src[i + 2] & 0xF) as usize]], 3))
+        }
+        _ => None,
+    }
 }
 
 /// Go's `compact(dst, src, escapeHTML=true)`: removes insignificant whitespace outside strings
@@ -105,18 +113,15 @@ pub fn go_string(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(e);
             i += 1;
             start = i;
-        } else if b < 0x20 || b == b'<' || b == b'>' || b == b'&' {
+        } else if b < 0x20 {
             out.extend_from_slice(&bytes[start..i]);
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xF) as usize]);
+            out.extend_from_slice(&u00(b));
             i += 1;
             start = i;
-        } else if b == 0xE2 && i + 2 < bytes.len() && bytes[i + 1] == 0x80 && bytes[i + 2] & !1 == 0xA8 {
+        } else if let Some((escape, consumed)) = html_escape_at(bytes, i) {
             out.extend_from_slice(&bytes[start..i]);
-            out.extend_from_slice(b"\\u202");
-            out.push(HEX[(bytes[i + 2] & 0xF) as usize]);
-            i += 3;
+            out.extend_from_slice(&escape);
+            i += consumed;
             start = i;
         } else {
             i += 1;
