@@ -43,3 +43,8 @@ pub mod keys;
 pub mod metadata;
 mod oid;
 pub mod trusted;
+
+/// The README's examples, compiled as doctests so they stay correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
