@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use notary_client::canonical_json::CanonicalJsonError;
 use notary_client::metadata::{
-    MetadataError, RoleBody, RoleName, Root, Signed, Snapshot, Targets, Timestamp, TrustedKeys, VerifyError,
+    MetadataError, RoleBody, RoleName, Root, Signed, Snapshot, Targets, Timestamp, VerifyError,
 };
 use serde_json::{Value as Json, json};
 
@@ -419,10 +419,7 @@ fn unknown_fields_keep_signatures_semantics_of_go() {
     // Unknown members outside `signed` change nothing; inside `signed` they are part of the
     // signed message (Go verifies the re-canonicalised parsed value), so the old signature fails.
     let root = Signed::<Root>::parse(RoleName::root(), &read_base(ROOT)).unwrap();
-    let trusted = |role: &str| TrustedKeys {
-        keys: root.signed().role_keys(role),
-        threshold: root.signed().role(role).unwrap().threshold,
-    };
+    let trusted = |role: &str| root.signed().trusted_keys(role);
     for (base, role) in [(TARGETS, "targets"), (SNAPSHOT, "snapshot"), (TIMESTAMP, "timestamp")] {
         let rn = RoleName::new(base.role).unwrap();
         let outside =

@@ -181,8 +181,7 @@ impl<T: RoleBody> Signed<T> {
                 });
             }
         };
-        let message =
-            to_canonical(signed_value).map_err(|source| MetadataError::Canonical { role: role.to_string(), source })?;
+        let message = to_canonical(signed_value).map_err(|source| MetadataError::canonical(&role, source))?;
         drop(value);
         signed.validate(&role)?;
         Ok(Signed { role, signed, signatures, message, raw: Some(bytes.to_vec()) })
@@ -190,11 +189,11 @@ impl<T: RoleBody> Signed<T> {
 
     /// Signs `body` as role `role` with every signer (at least one).
     ///
-    /// The body is validated first; each signer signs the canonical body bytes.
+    /// The body is validated first; each signer signs the message verifiers will check.
     pub async fn sign(role: RoleName, body: T, signers: &[&dyn Signer]) -> Result<Self, SigningError> {
         body.validate(&role)?;
-        let message = verifier_message(&role, &body)?;
-        let mut signed = Signed { role, signed: body, signatures: Vec::new(), message, raw: None };
+        // `add_signatures` derives the message; with no signatures yet there is nothing to keep.
+        let mut signed = Signed { role, signed: body, signatures: Vec::new(), message: Vec::new(), raw: None };
         signed.add_signatures(signers).await?;
         Ok(signed)
     }
@@ -266,18 +265,15 @@ impl<T: RoleBody> Signed<T> {
     /// no trailing newline. For a parsed Go-written file this equals the input bytes; it is
     /// also what the server hashes when it re-serialises a role (spec §2.5).
     pub fn to_file_bytes(&self) -> Result<Vec<u8>, MetadataError> {
-        let body = self
-            .signed
-            .canonical_bytes()
-            .map_err(|source| MetadataError::Canonical { role: self.role.to_string(), source })?;
+        let body = self.signed.canonical_bytes().map_err(|source| MetadataError::canonical(&self.role, source))?;
         Ok(envelope_bytes(&body, &self.signatures))
     }
 
     /// The bytes to upload or cache: the received bytes if parsed, else [`Signed::to_file_bytes`].
-    pub fn file_bytes(&self) -> Result<Vec<u8>, MetadataError> {
+    pub fn file_bytes(&self) -> Result<std::borrow::Cow<'_, [u8]>, MetadataError> {
         match &self.raw {
-            Some(raw) => Ok(raw.clone()),
-            None => self.to_file_bytes(),
+            Some(raw) => Ok(std::borrow::Cow::Borrowed(raw)),
+            None => self.to_file_bytes().map(std::borrow::Cow::Owned),
         }
     }
 }
@@ -287,7 +283,7 @@ impl<T: RoleBody> Signed<T> {
 /// [`RoleBody::canonical_bytes`] unless a `custom` value is not itself canonical (trap T9), in
 /// which case signing these bytes — unlike Go's signer — still yields a verifiable file.
 fn verifier_message<T: RoleBody>(role: &RoleName, body: &T) -> Result<Vec<u8>, MetadataError> {
-    let err = |source| MetadataError::Canonical { role: role.to_string(), source };
+    let err = |source| MetadataError::canonical(role, source);
     let canonical = body.canonical_bytes().map_err(err)?;
     if body.canonical_is_stable() {
         return Ok(canonical);

@@ -55,6 +55,10 @@ impl MetadataError {
     pub(crate) fn invalid(role: &RoleName, message: impl Into<String>) -> Self {
         MetadataError::Invalid { role: role.to_string(), message: message.into() }
     }
+
+    pub(crate) fn canonical(role: &RoleName, source: CanonicalJsonError) -> Self {
+        MetadataError::Canonical { role: role.to_string(), source }
+    }
 }
 
 /// Echoed input in error messages is cut to this many characters: a hostile 50 MB string must

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::role_name::{ROOT, SNAPSHOT, TARGETS, TIMESTAMP};
-use super::{Expires, KeyId, MetadataError, PublicKey, RoleBody, RoleName, Version};
+use super::{Expires, KeyId, MetadataError, PublicKey, RoleBody, RoleName, TrustedKeys, Version};
 use crate::canonical_json::{CanonicalJsonError, CanonicalWriter};
 
 /// The keys and threshold of a role, as listed in root (and, with a name, in delegations).
@@ -105,6 +105,12 @@ impl Root {
         self.role(name)
             .map(|r| r.key_ids().iter().filter_map(|id| self.keys.get(id).map(|k| (id.clone(), k.clone()))).collect())
             .unwrap_or_default()
+    }
+
+    /// The keys and threshold a base role's file must be verified with. A role root does not
+    /// list gets threshold 0, which no verification accepts.
+    pub fn trusted_keys(&self, name: &str) -> TrustedKeys {
+        TrustedKeys { keys: self.role_keys(name), threshold: self.role(name).map_or(0, |r| r.threshold) }
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use super::root::write_keys;
-use super::{Expires, FileMeta, KeyId, MetadataError, PublicKey, RoleBody, RoleKeys, RoleName, Version};
+use super::{Expires, FileMeta, KeyId, MetadataError, PublicKey, RoleBody, RoleKeys, RoleName, TrustedKeys, Version};
 use crate::canonical_json::{CanonicalJsonError, CanonicalWriter};
 
 /// A delegation entry in a parent's `delegations.roles`.
@@ -111,6 +111,11 @@ impl Delegations {
     /// The keys of a delegated role that are present in `keys`, by ID.
     pub fn role_keys(&self, role: &DelegatedRole) -> BTreeMap<KeyId, PublicKey> {
         role.keys.key_ids().iter().filter_map(|id| self.key(id).map(|k| (id.clone(), k.clone()))).collect()
+    }
+
+    /// The keys and threshold a delegated role's file must be verified with.
+    pub fn trusted_keys(&self, role: &DelegatedRole) -> TrustedKeys {
+        TrustedKeys { keys: self.role_keys(role), threshold: role.keys.threshold }
     }
 
     fn write_canonical(&self, w: &mut CanonicalWriter) -> Result<(), CanonicalJsonError> {

@@ -84,10 +84,7 @@ impl TrustedRepository {
         root: Signed<Root>,
         clock: &dyn Clock,
     ) -> Result<Self, TrustError> {
-        let base_keys = |role: &str| TrustedKeys {
-            keys: root.signed().role_keys(role),
-            threshold: root.signed().role(role).map_or(0, |r| r.threshold),
-        };
+        let base_keys = |role: &str| root.signed().trusted_keys(role);
 
         let timestamp: Signed<Timestamp> = load(source, RoleName::timestamp(), &base_keys("timestamp"), clock)?;
         let snapshot_meta = timestamp
@@ -140,7 +137,7 @@ impl TrustedRepository {
             let Some(meta) = self.snapshot.signed().meta.get(child.name.as_str()).cloned() else { continue };
             let bytes = read_required(source, &child.name)?;
             check_hash(child.name.as_str(), "snapshot", &meta, &bytes)?;
-            let trusted = TrustedKeys { keys: delegations.role_keys(child), threshold: child.keys.threshold };
+            let trusted = delegations.trusted_keys(child);
             for (id, key) in &trusted.keys {
                 check_delegation_key(key).map_err(|reason| TrustError::DelegationKey {
                     role: child.name.to_string(),

@@ -172,14 +172,14 @@ impl Repo {
 
 /// The keys and threshold of base role `role` as listed in `root`.
 pub fn trusted_keys_from_root(root: &Root, role: &str) -> Option<TrustedKeys> {
-    let spec = root.role(role)?;
-    Some(TrustedKeys { keys: root.role_keys(role), threshold: spec.threshold })
+    root.role(role)?;
+    Some(root.trusted_keys(role))
 }
 
 /// The keys and threshold of delegation `child` as listed in its parent's `delegations`.
 pub fn trusted_keys_from_parent(parent: &Targets, child: &RoleName) -> Option<TrustedKeys> {
     let role = parent.delegations.role(child)?;
-    Some(TrustedKeys { keys: parent.delegations.role_keys(role), threshold: role.keys.threshold })
+    Some(parent.delegations.trusted_keys(role))
 }
 
 /// Every key listed in a parsed file: root's `keys` or a targets file's `delegations.keys`.
