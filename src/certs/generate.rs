@@ -19,7 +19,7 @@ use x509_cert::time::{Time, Validity};
 use super::parsed::{ID_CE_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE, ID_CE_KEY_USAGE};
 use super::pem_chain::{bundle_key, encode_certificate_pem, parse_bundle};
 use super::{CertificateError, leaf_spki};
-use crate::keys::{PublicKeyInfo, SignatureMethod, Signer, raw_to_der};
+use crate::keys::{PublicKeyInfo, SignatureMethod, Signer, raw_to_der, verify_signature};
 use crate::metadata::{KeyType, PublicKey};
 
 /// Validity of a generated root certificate: `notary.Year * 10`, i.e. 10 × 365 days of 24 h
@@ -54,11 +54,11 @@ pub async fn generate_root_certificate(
     not_before: DateTime<Utc>,
 ) -> Result<Vec<u8>, CertificateError> {
     let spki_der = signer_spki(signer.public_key())?;
-    let point = match PublicKeyInfo::from_spki_der(&spki_der) {
-        Ok(PublicKeyInfo::EcP256(point)) => point,
+    match PublicKeyInfo::from_spki_der(&spki_der) {
+        Ok(PublicKeyInfo::EcP256(_)) => {}
         Ok(_) => return Err(unsupported("only ECDSA P-256 keys can have a notary root certificate")),
         Err(e) => return Err(unsupported(&e.to_string())),
-    };
+    }
     if signer.method() != SignatureMethod::Ecdsa {
         return Err(unsupported(&format!("signer produces {} signatures, expected ecdsa", signer.method())));
     }
@@ -87,9 +87,9 @@ pub async fn generate_root_certificate(
     };
     let tbs_der = tbs.to_der().map_err(|e| encoding(&e))?;
     let raw_sig = signer.sign(&tbs_der).await.map_err(|e| CertificateError::Signing(e.to_string()))?;
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &point)
-        .verify(&tbs_der, &raw_sig)
-        .map_err(|_| CertificateError::Signing("the signer's signature does not verify with its public key".into()))?;
+    verify_signature(signer.public_key(), SignatureMethod::Ecdsa.as_str(), &tbs_der, &raw_sig).map_err(|e| {
+        CertificateError::Signing(format!("the signer's signature does not verify with its public key: {e}"))
+    })?;
     let sig_der = raw_to_der(&raw_sig)
         .ok_or_else(|| CertificateError::Signing(format!("not a raw r||s signature ({} bytes)", raw_sig.len())))?;
     let cert = Certificate {
