@@ -39,9 +39,11 @@
 pub mod canonical_json;
 pub mod certs;
 pub mod clock;
+pub mod key_file;
 pub mod keys;
 pub mod metadata;
 mod oid;
+pub mod passphrase;
 pub mod trusted;
 
 /// The README's examples, compiled as doctests so they stay correct.

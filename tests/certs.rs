@@ -550,7 +550,7 @@ async fn go_fixture_ca_pinning() {
     let clock = at("2023-06-01T00:00:00Z");
 
     let key_der = pem::parse(read("notary-signer.key")).unwrap().into_contents();
-    let key = SoftwareKey::from_rsa_pkcs8(&key_der).unwrap().with_certificate(read("notary-signer.crt")).unwrap();
+    let key = SoftwareKey::from_pkcs8(&key_der).unwrap().with_certificate(read("notary-signer.crt")).unwrap();
     let cert_key = certificate_public_key(&read("notary-signer.crt")).unwrap();
     assert_eq!(cert_key.key_type(), KeyType::RsaX509);
     assert_eq!(&cert_key, key.public_key(), "the fixture chain is already in Go's PEM layout");
@@ -646,7 +646,7 @@ async fn ca_pinning_follows_gos_default_key_usage() {
             "leaf.crt",
         ]);
         let leaf_pem = std::fs::read(dir.join("leaf.crt")).unwrap();
-        let key = SoftwareKey::from_p256_pkcs8(&leaf_pkcs8).unwrap().with_certificate(leaf_pem).unwrap();
+        let key = SoftwareKey::from_pkcs8(&leaf_pkcs8).unwrap().with_certificate(leaf_pem).unwrap();
         let root = signed_root(root_body(&[key.public_key()], 1, 1, Utc::now() + Duration::days(5)), &[&key]).await;
         let result = validate_root(&root, gun, None, &pinning, &SystemClock, true);
         assert_eq!(result.is_ok(), chains, "extendedKeyUsage={usage:?}: {result:?}");

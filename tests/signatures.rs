@@ -121,7 +121,7 @@ fn openssl_rsa(dir: &std::path::Path) -> Option<Vec<u8>> {
 fn rsapss_signs_with_salt_32_and_openssl_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let Some(der) = openssl_rsa(dir.path()) else { return };
-    let k = SoftwareKey::from_rsa_pkcs8(&der).unwrap();
+    let k = SoftwareKey::from_pkcs8(&der).unwrap();
     let sig = block_on(k.sign(MSG)).unwrap();
     assert_eq!(k.method().as_str(), "rsapss");
     verify_signature(k.public_key(), "rsapss", MSG, &sig).unwrap();
@@ -151,7 +151,7 @@ fn rsapss_signs_with_salt_32_and_openssl_agrees() {
 fn rsapkcs1v15_made_by_openssl_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let Some(der) = openssl_rsa(dir.path()) else { return };
-    let k = SoftwareKey::from_rsa_pkcs8(&der).unwrap();
+    let k = SoftwareKey::from_pkcs8(&der).unwrap();
     std::fs::write(dir.path().join("msg"), MSG).unwrap();
     let st = Command::new("openssl")
         .current_dir(dir.path())

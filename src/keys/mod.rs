@@ -12,16 +12,23 @@
 //! # });
 //! ```
 
+pub(crate) mod asn1;
 mod ecdsa_sig;
 mod method;
+mod private;
 mod signer;
 mod software;
 mod spki;
+#[cfg(feature = "tough")]
+mod tough_signer;
 mod verify;
 
 pub use ecdsa_sig::{der_to_raw, raw_to_der};
 pub use method::SignatureMethod;
+pub use private::{InvalidPrivateKey, PrivateKey};
 pub use signer::{SignError, Signer};
 pub use software::SoftwareKey;
 pub use spki::{PublicKeyInfo, p256_spki_from_point};
+#[cfg(feature = "tough")]
+pub use tough_signer::ToughSigner;
 pub use verify::{SignatureError, verify_signature};

@@ -22,6 +22,14 @@ pub fn p256_spki_from_point(point: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The DER SPKI (rsaEncryption with NULL parameters) of a PKCS#1 `RSAPublicKey`, as Go's
+/// `x509.MarshalPKIXPublicKey` writes it.
+pub(crate) fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
+    use super::asn1::{Tag, oid, tlv};
+    let algorithm = tlv(Tag::SEQUENCE, &[&oid(&RSA_ENCRYPTION), &tlv(Tag::NULL, &[])]);
+    tlv(Tag::SEQUENCE, &[&algorithm, &tlv(Tag::BIT_STRING, &[&[0], pkcs1])]).to_vec()
+}
+
 /// What a DER SubjectPublicKeyInfo holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKeyInfo {

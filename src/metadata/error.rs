@@ -13,6 +13,14 @@ pub enum MetadataError {
         /// The rejected name.
         name: String,
     },
+    /// A GUN that cannot safely name a repository directory or URL.
+    #[error(
+        "invalid GUN {gun:?}: expected `/`-separated names of ASCII letters, digits and `._-:` (no empty, `.` or `..` parts, at most 255 bytes)"
+    )]
+    InvalidGun {
+        /// The rejected GUN.
+        gun: String,
+    },
     /// The file is not valid JSON of the expected shape.
     #[error("{role}.json: at `{path}`: {message}")]
     Parse {

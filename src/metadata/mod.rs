@@ -18,6 +18,7 @@ mod envelope;
 mod error;
 mod field_folding;
 mod file_meta;
+mod gun;
 mod key;
 mod role_name;
 mod root;
@@ -30,7 +31,9 @@ pub use common::{
 };
 pub use envelope::{RoleBody, Signature, Signed, SigningError};
 pub use error::MetadataError;
+pub(crate) use error::clip;
 pub use file_meta::{Custom, FileMeta, HashMismatch, SHA256, SHA512};
+pub use gun::Gun;
 pub use key::{InvalidKeyId, KeyId, KeyType, PublicKey};
 pub use role_name::{RELEASES, ROOT, RoleName, SNAPSHOT, TARGETS, TIMESTAMP};
 pub use root::{RoleKeys, Root};
