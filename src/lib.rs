@@ -39,11 +39,13 @@
 pub mod canonical_json;
 pub mod certs;
 pub mod clock;
+pub mod docker;
 pub mod key_file;
 pub mod keys;
 pub mod metadata;
 mod oid;
 pub mod passphrase;
+pub mod trust_dir;
 pub mod trusted;
 
 /// The README's examples, compiled as doctests so they stay correct.

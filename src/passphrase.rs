@@ -17,8 +17,6 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::metadata::RoleName;
-
 /// A passphrase, zeroized on drop and never printed.
 #[derive(Clone)]
 pub struct Passphrase(Zeroizing<String>);
@@ -246,11 +244,6 @@ pub(crate) fn env_passphrase(
     }
 }
 
-/// Whether `alias` names one of the four base roles.
-pub(crate) fn is_base_role(alias: &str) -> bool {
-    RoleName::new(alias).is_ok_and(|r| !r.is_delegation())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,12 +272,5 @@ mod tests {
     fn notary_timestamp_has_no_variable() {
         let r = notary(&[("NOTARY_DELEGATION_PASSPHRASE", "d")]);
         assert!(r.passphrase(&PassphraseRequest::unlock("k", "timestamp")).is_err());
-    }
-
-    #[test]
-    fn base_roles_are_recognised() {
-        assert!(is_base_role("snapshot"));
-        assert!(!is_base_role("targets/releases"));
-        assert!(!is_base_role("alice"));
     }
 }

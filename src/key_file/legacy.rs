@@ -11,38 +11,39 @@ use super::KeyFileError;
 
 /// The ciphers Go's `x509` package knows for `DEK-Info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (All in CBC mode.)
 enum Cipher {
-    DesCbc,
-    DesEde3Cbc,
-    Aes128Cbc,
-    Aes192Cbc,
-    Aes256Cbc,
+    Des,
+    DesEde3,
+    Aes128,
+    Aes192,
+    Aes256,
 }
 
 impl Cipher {
     fn from_name(name: &str) -> Option<Self> {
         Some(match name {
-            "DES-CBC" => Cipher::DesCbc,
-            "DES-EDE3-CBC" => Cipher::DesEde3Cbc,
-            "AES-128-CBC" => Cipher::Aes128Cbc,
-            "AES-192-CBC" => Cipher::Aes192Cbc,
-            "AES-256-CBC" => Cipher::Aes256Cbc,
+            "DES-CBC" => Cipher::Des,
+            "DES-EDE3-CBC" => Cipher::DesEde3,
+            "AES-128-CBC" => Cipher::Aes128,
+            "AES-192-CBC" => Cipher::Aes192,
+            "AES-256-CBC" => Cipher::Aes256,
             _ => return None,
         })
     }
 
     fn key_len(self) -> usize {
         match self {
-            Cipher::DesCbc => 8,
-            Cipher::DesEde3Cbc | Cipher::Aes192Cbc => 24,
-            Cipher::Aes128Cbc => 16,
-            Cipher::Aes256Cbc => 32,
+            Cipher::Des => 8,
+            Cipher::DesEde3 | Cipher::Aes192 => 24,
+            Cipher::Aes128 => 16,
+            Cipher::Aes256 => 32,
         }
     }
 
     fn block_len(self) -> usize {
         match self {
-            Cipher::DesCbc | Cipher::DesEde3Cbc => 8,
+            Cipher::Des | Cipher::DesEde3 => 8,
             _ => 16,
         }
     }
@@ -84,11 +85,11 @@ fn decrypt_cbc(cipher: Cipher, key: &[u8], iv: &[u8], buf: &mut [u8]) -> Option<
         C::new_from_slices(key, iv).ok()?.decrypt_padded_mut::<Pkcs7>(buf).ok().map(<[u8]>::len)
     }
     match cipher {
-        Cipher::DesCbc => run::<cbc::Decryptor<des::Des>>(key, iv, buf),
-        Cipher::DesEde3Cbc => run::<cbc::Decryptor<des::TdesEde3>>(key, iv, buf),
-        Cipher::Aes128Cbc => run::<cbc::Decryptor<aes::Aes128>>(key, iv, buf),
-        Cipher::Aes192Cbc => run::<cbc::Decryptor<aes::Aes192>>(key, iv, buf),
-        Cipher::Aes256Cbc => run::<cbc::Decryptor<aes::Aes256>>(key, iv, buf),
+        Cipher::Des => run::<cbc::Decryptor<des::Des>>(key, iv, buf),
+        Cipher::DesEde3 => run::<cbc::Decryptor<des::TdesEde3>>(key, iv, buf),
+        Cipher::Aes128 => run::<cbc::Decryptor<aes::Aes128>>(key, iv, buf),
+        Cipher::Aes192 => run::<cbc::Decryptor<aes::Aes192>>(key, iv, buf),
+        Cipher::Aes256 => run::<cbc::Decryptor<aes::Aes256>>(key, iv, buf),
     }
 }
 

@@ -33,7 +33,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::keys::{InvalidPrivateKey, PrivateKey};
-use crate::metadata::Gun;
+use crate::metadata::{Gun, PublicKey};
 use crate::passphrase::Passphrase;
 
 /// What is wrong with a key file, or why it cannot be opened.
@@ -220,6 +220,13 @@ impl KeyFile {
         let der = pbes2::encrypt(&plain, passphrase.expose().as_bytes(), nonces)?;
         Ok(pem::encode("ENCRYPTED PRIVATE KEY", &headers, &der))
     }
+}
+
+/// A `PUBLIC KEY` PEM of an `ecdsa`/`rsa` key's DER SPKI with a `role` header, as
+/// `docker trust key generate` writes `NAME.pub`.
+pub fn encode_public_key(key: &PublicKey, role: &str) -> Vec<u8> {
+    let headers: &[(&str, &str)] = if role.is_empty() { &[] } else { &[("role", role)] };
+    pem::encode("PUBLIC KEY", headers, key.public()).to_vec()
 }
 
 impl fmt::Debug for KeyFile {
