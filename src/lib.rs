@@ -30,6 +30,10 @@
 //! * [`metadata`] — the TUF dialect: roles, envelopes, file metadata, threshold verification;
 //! * [`keys`] — signature methods, verification by key type, the [`keys::Signer`] trait;
 //! * [`certs`] — root certificates: generation and notary's `ValidateRoot`;
+//! * [`key_file`] — private key files in every format notary and docker read, written as notary does;
+//! * [`passphrase`] — passphrase retrievers (notary's variables, fixed values, prompts);
+//! * [`trust_dir`] — the trust directory shared with the Go tools: key store, metadata cache;
+//! * [`docker`] — Docker's conventions: `DOCKER_CONFIG`, passphrase variables, `docker trust key`;
 //! * [`trusted`] — verified trust data: the TUF walk from root to delegations;
 //! * [`clock`] — injectable time.
 
