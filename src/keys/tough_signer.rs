@@ -32,7 +32,7 @@ use tough::key_source::KeySource;
 use tough::schema::key::Key;
 use tough::sign::Sign;
 
-use super::{PublicKeyInfo, SignError, SignatureMethod, Signer, der_to_raw, p256_spki_from_point};
+use super::{PublicKeyInfo, SignError, SignatureMethod, Signer, der_to_raw, p256_spki_from_point, spki};
 use crate::metadata::{KeyType, PublicKey};
 
 /// Length of an uncompressed P-256 point: `0x04 ‖ x ‖ y`.
@@ -150,7 +150,6 @@ struct RsaPublicKey<'a> {
 /// DER SPKI (rsaEncryption, NULL parameters) of an RSA key given as PKCS#1 `RSAPublicKey`
 /// (what `Decoded<RsaPem>` and aws-lc-rs yield) or, from other `Sign` implementations, as SPKI.
 fn rsa_spki(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
-    use der::Encode;
     let pkcs1 = match PublicKeyInfo::from_spki_der(bytes) {
         Ok(PublicKeyInfo::Rsa(pkcs1)) => pkcs1,
         Ok(_) => return Err("tough reports an RSA key but the public key is not RSA"),
@@ -162,14 +161,7 @@ fn rsa_spki(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
         return Err("notary verifies RSA keys of 2048 to 8192 bits only");
     }
-    let spki = spki::SubjectPublicKeyInfoOwned {
-        algorithm: spki::AlgorithmIdentifierOwned {
-            oid: crate::oid::RSA_ENCRYPTION,
-            parameters: Some(der::asn1::Any::null()),
-        },
-        subject_public_key: der::asn1::BitString::from_bytes(&pkcs1).map_err(|_| "cannot encode the RSA key")?,
-    };
-    spki.to_der().map_err(|_| "cannot encode the RSA key")
+    Ok(spki::rsa_spki(&pkcs1))
 }
 
 /// tough's hex key ID, for errors raised before the notary key exists.
