@@ -231,3 +231,59 @@ fn notary_rsa_pkcs8_without_null_parameter_reads() {
     assert!(notary.windows(alg.len()).any(|w| w == alg));
     assert_eq!(PrivateKey::from_pkcs8_der(&notary).unwrap().public_key(), key.public_key());
 }
+
+// ---------------------------------------------------------------- hostile bytes never panic
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encrypted_fixture() -> Vec<u8> {
+        let key = PrivateKey::generate_p256().unwrap();
+        KeyFile::encode(&key, "targets", None, &Passphrase::new("pw")).unwrap().to_vec()
+    }
+
+    /// Parses and (if it parses) decrypts; any outcome but a panic is fine.
+    fn exercise(bytes: &[u8]) {
+        if let Ok(file) = KeyFile::parse(bytes) {
+            let _ = file.decrypt(Some(&Passphrase::new("pw")));
+            let _ = file.decrypt(None);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_are_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn corrupted_key_files_are_an_error_not_a_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = encrypted_fixture();
+            for (at, value) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            exercise(&bytes);
+            exercise(&bytes[..cut.index(bytes.len())]);
+        }
+
+        #[test]
+        fn corrupted_der_inside_a_valid_pem_is_an_error_not_a_panic(
+            der in proptest::collection::vec(any::<u8>(), 0..512),
+            label in prop::sample::select(vec!["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY", "ED25519 PRIVATE KEY"]),
+        ) {
+            use base64::Engine;
+            let pem = format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                base64::engine::general_purpose::STANDARD.encode(&der)
+            );
+            exercise(pem.as_bytes());
+        }
+    }
+}
