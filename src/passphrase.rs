@@ -238,9 +238,11 @@ pub(crate) fn env_passphrase(
     let Some(variable) = variable else {
         return Err(not_available("no environment variable holds passphrases for this role".into()));
     };
-    match lookup(variable) {
+    // An empty value counts as unset, as in docker and notary: it must never silently mean
+    // "write the key unencrypted" (a CI secret that failed to expand is empty, not absent).
+    match lookup(variable).filter(|v| !v.is_empty()) {
         Some(value) => Ok(Passphrase::new(value)),
-        None => Err(not_available(format!("set {variable}"))),
+        None => Err(not_available(format!("set {variable} (it is unset or empty)"))),
     }
 }
 
@@ -266,6 +268,14 @@ mod tests {
         let r = notary(&[("NOTARY_DELEGATION_PASSPHRASE", "d")]);
         let err = r.passphrase(&PassphraseRequest::unlock("k", "root")).unwrap_err();
         assert!(err.to_string().contains("set NOTARY_ROOT_PASSPHRASE"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_variable_is_no_passphrase() {
+        let r = notary(&[("NOTARY_DELEGATION_PASSPHRASE", ""), ("NOTARY_TARGETS_PASSPHRASE", "")]);
+        let err = r.passphrase(&PassphraseRequest::create("k", "alice")).unwrap_err();
+        assert!(matches!(err, PassphraseError::NotAvailable { .. }), "{err}");
+        assert!(r.passphrase(&PassphraseRequest::create("k", "targets")).is_err());
     }
 
     #[test]

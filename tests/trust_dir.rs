@@ -284,13 +284,83 @@ fn key_file(dir: &Path, bytes: &[u8], mode: u32) -> std::path::PathBuf {
 fn docker_key_load_stores_an_encrypted_input_under_the_given_name() {
     let (tmp, trust) = trust();
     let key = PrivateKey::generate_p256().unwrap();
-    let input = KeyFile::encode(&key, "ci", None, &Passphrase::new("repository-passphrase")).unwrap();
+    let input = KeyFile::encode(&key, "", None, &Passphrase::new("repository-passphrase")).unwrap();
     let path = key_file(tmp.path(), &input, 0o600);
     let info = load_signer_key(&trust, "releaser", &path, &docker_env()).unwrap();
     assert_eq!(info.id, key.public_key().id().clone());
     assert_eq!(info.role.as_deref(), Some("releaser"));
     assert!(info.encrypted);
     trust.keys().load(&info.id, &docker_env()).unwrap();
+}
+
+#[test]
+fn docker_key_load_keeps_the_files_own_role_header() {
+    let (tmp, trust) = trust();
+    let input = KeyFile::encode(&PrivateKey::generate_p256().unwrap(), "ci", None, &Passphrase::empty()).unwrap();
+    let info = load_signer_key(&trust, "releaser", &key_file(tmp.path(), &input, 0o600), &docker_env()).unwrap();
+    assert_eq!(info.role.as_deref(), Some("ci"));
+}
+
+#[test]
+fn docker_key_load_keeps_the_gun_of_a_targets_key() {
+    let (tmp, trust) = trust();
+    let gun = Gun::new("example.com/app").unwrap();
+    let input =
+        KeyFile::encode(&PrivateKey::generate_p256().unwrap(), "targets", Some(&gun), &Passphrase::empty()).unwrap();
+    let info = load_signer_key(&trust, "signer", &key_file(tmp.path(), &input, 0o600), &docker_env()).unwrap();
+    assert_eq!((info.role.as_deref(), info.gun.as_deref()), (Some("targets"), Some("example.com/app")));
+}
+
+#[test]
+fn docker_key_load_refuses_a_targets_key_without_gun() {
+    let (tmp, trust) = trust();
+    let input = KeyFile::encode(&PrivateKey::generate_p256().unwrap(), "targets", None, &Passphrase::empty()).unwrap();
+    let err = load_signer_key(&trust, "signer", &key_file(tmp.path(), &input, 0o600), &docker_env()).unwrap_err();
+    assert!(matches!(err, SignerKeyError::MissingGun(_)), "{err:?}");
+}
+
+#[test]
+fn a_role_with_surrounding_spaces_is_refused_when_writing() {
+    let (_tmp, trust) = trust();
+    let err = trust.keys().add(&PrivateKey::generate_p256().unwrap(), " releases", None, &pass()).unwrap_err();
+    assert!(matches!(err, TrustDirError::KeyFile { .. }), "{err:?}");
+}
+
+#[test]
+fn an_empty_passphrase_variable_never_writes_an_unencrypted_key() {
+    let (_tmp, trust) = trust();
+    let empty = DockerEnvPassphrase::from_lookup(|_| Some(String::new()));
+    let err = trust.keys().generate("releases", None, &empty).unwrap_err();
+    assert!(matches!(err, TrustDirError::Passphrase(PassphraseError::NotAvailable { .. })), "{err:?}");
+    assert!(trust.keys().list().unwrap().keys.is_empty());
+}
+
+#[test]
+fn a_symlinked_private_directory_is_refused() {
+    let (tmp, trust) = trust();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(trust.path()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, trust.path().join("private")).unwrap();
+    assert!(matches!(trust.keys().list(), Err(TrustDirError::Symlink { .. })));
+    let err = trust.keys().add(&PrivateKey::generate_p256().unwrap(), "releases", None, &pass()).unwrap_err();
+    assert!(matches!(err, TrustDirError::Symlink { .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through the link");
+}
+
+#[test]
+fn cached_metadata_is_never_read_through_a_symlink() {
+    use notary_client::trusted::MetadataSource;
+    let (tmp, trust) = trust();
+    let repo = trust.repository(&Gun::new("example.com/app").unwrap()).unwrap();
+    repo.write_metadata(&RoleName::root(), b"{}").unwrap();
+    let outside = tmp.path().join("outside.json");
+    std::fs::write(&outside, b"{\"evil\":1}").unwrap();
+    std::fs::remove_file(repo.metadata_path(&RoleName::root()).unwrap()).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.metadata_dir().join("root.json")).unwrap();
+    assert!(repo.source().read(&RoleName::root()).is_err());
+    std::os::unix::fs::symlink(tmp.path(), repo.metadata_dir().join("targets")).unwrap();
+    assert!(repo.source().read(&RoleName::releases()).is_err());
 }
 
 #[test]
@@ -318,7 +388,19 @@ fn no_debug_or_display_output_contains_a_secret() {
     let signer = trust.keys().signer(&key.bare_public_key(), Arc::new(FixedPassphrase::new(secret))).unwrap();
     signer.unlock().unwrap();
     let wrong = trust.keys().load(&id, &FixedPassphrase::new(format!("{secret}-wrong"))).unwrap_err();
+    // An unencrypted key whose DER is damaged: the error must not quote the body.
+    let body_start = unencrypted.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut damaged = unencrypted.to_vec();
+    damaged[body_start + 20] = if damaged[body_start + 20] == b'A' { b'B' } else { b'A' };
+    let damaged_err = KeyFile::parse(&damaged).map(|f| f.decrypt(None).map(|_| ()));
+    let prompt = PassphraseCallback::new(2, move |_: &PassphraseRequest<'_>| Ok(Passphrase::new(secret)));
+    let load_err = notary_client::docker::load_signer_key(&trust, "Bad Name", tmp.path(), &fixed).unwrap_err();
     let outputs = [
+        format!("{damaged_err:?}"),
+        format!("{prompt:?}"),
+        format!("{:?}", notary_client::passphrase::NotaryEnvPassphrase::from_lookup(move |_| Some(secret.to_owned()))),
+        format!("{:?}", trust.keys()),
+        format!("{load_err} {load_err:?}"),
         format!("{key:?}"),
         format!("{private:?}"),
         format!("{file:?}"),

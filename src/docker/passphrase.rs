@@ -68,4 +68,11 @@ mod tests {
         }
         assert_eq!(DockerEnvPassphrase::variable_for("root"), DockerEnvPassphrase::ROOT);
     }
+
+    #[test]
+    fn an_empty_repository_variable_is_no_passphrase() {
+        let env = DockerEnvPassphrase::from_lookup(|_| Some(String::new()));
+        let err = env.passphrase(&PassphraseRequest::create("k", "releases")).unwrap_err();
+        assert!(err.to_string().contains("set DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"), "{err}");
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::key_file::{KeyFile, KeyFileError};
 use crate::keys::PrivateKey;
-use crate::metadata::KeyId;
+use crate::metadata::{Gun, KeyId};
 use crate::passphrase::{PassphraseRequest, PassphraseRetriever};
 use crate::trust_dir::{KeyInfo, TrustDir, TrustDirError};
 
@@ -20,6 +20,13 @@ pub enum SignerKeyError {
     /// The public key file is already there (it is not overwritten).
     #[error("public key file {} already exists", .0.display())]
     PublicKeyExists(PathBuf),
+    /// A targets, snapshot or timestamp key file without a `gun` header: which repository it
+    /// belongs to is unknown (notary refuses it too).
+    #[error("the {0} key file has no `gun` header, so its repository is unknown")]
+    MissingGun(String),
+    /// The file's `gun` header is not a valid GUN.
+    #[error("the key file's gun header {0:?} is not a valid GUN")]
+    InvalidGunHeader(String),
     /// The trust directory refused or failed.
     #[error(transparent)]
     TrustDir(#[from] TrustDirError),
@@ -59,13 +66,14 @@ pub fn generate_signer_key(
 }
 
 /// `docker trust key load --name NAME FILE`: imports a private key file (any format
-/// [`KeyFile`] reads) into the trust directory with `role: NAME`, encrypted with the
-/// passphrase for alias `NAME`. An encrypted input is decrypted with the passphrase for the
-/// alias `encrypted`, as docker asks for it.
+/// [`KeyFile`] reads) into the trust directory, encrypted with the passphrase for its role.
 ///
-/// Like docker, refuses files that group or others can read or write. Unlike docker 28 —
-/// which prints success but stores nothing for encrypted input (spec §4.5) — the key is
-/// stored in every case.
+/// As in docker (notary's `ImportKeys` with `NAME` as fallback role): the file's own `role`
+/// header wins over `NAME`; its `gun` header is kept only for targets/snapshot/timestamp keys,
+/// which cannot be imported without one. An encrypted input is decrypted with the passphrase
+/// for the alias `encrypted`, as docker asks for it. Files that group or others can access
+/// are refused, as docker does. Unlike docker 28 — which prints success but stores nothing for
+/// encrypted input (spec §4.5) — the key is stored in every case.
 pub fn load_signer_key(
     trust: &TrustDir,
     name: &str,
@@ -73,23 +81,25 @@ pub fn load_signer_key(
     retriever: &dyn PassphraseRetriever,
 ) -> Result<KeyInfo, SignerKeyError> {
     validate_signer_name(name)?;
-    let meta = fs::metadata(file).map_err(|e| TrustDirError::io("read", file, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(TrustDirError::InsecurePermissions { path: file.to_path_buf(), mode }.into());
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    let bytes = zeroize::Zeroizing::new(fs::read(file).map_err(|e| TrustDirError::io("read", file, e))?);
+    // The input is the user's own file (a CI secret mount may be a symlink): follow it, but
+    // check the permissions of what was opened.
+    let handle = fs::File::open(file).map_err(|e| TrustDirError::io("read", file, e))?;
+    let meta = handle.metadata().map_err(|e| TrustDirError::io("inspect", file, e))?;
+    crate::trust_dir::refuse_group_or_other_access(file, &meta)?;
+    let bytes = crate::trust_dir::read_to_limit(handle, file, crate::trust_dir::MAX_KEY_FILE)?;
     let as_error = |source: KeyFileError| TrustDirError::KeyFile { path: file.to_path_buf(), source };
     let parsed = KeyFile::parse(&bytes).map_err(as_error)?;
+    let role = parsed.role().unwrap_or(name).to_owned();
+    let gun = match (role.as_str(), parsed.gun()) {
+        ("targets" | "snapshot" | "timestamp", Some(gun)) => {
+            Some(Gun::new(gun).map_err(|_| SignerKeyError::InvalidGunHeader(crate::metadata::clip(gun)))?)
+        }
+        ("targets" | "snapshot" | "timestamp", None) => return Err(SignerKeyError::MissingGun(role)),
+        _ => None,
+    };
     let key = if parsed.is_encrypted() {
-        let passphrase =
-            retriever.passphrase(&PassphraseRequest::unlock("private", "encrypted")).map_err(TrustDirError::from)?;
+        let request = PassphraseRequest::unlock("private", "encrypted");
+        let passphrase = retriever.passphrase(&request).map_err(TrustDirError::from)?;
         parsed.decrypt(Some(&passphrase)).map_err(|e| match e {
             KeyFileError::WrongPassphrase => TrustDirError::WrongPassphrase {
                 key_id: "(imported file)".into(),
@@ -101,5 +111,5 @@ pub fn load_signer_key(
     } else {
         parsed.decrypt(None).map_err(as_error)?
     };
-    Ok(trust.keys().add(&key, name, None, retriever)?)
+    Ok(trust.keys().add(&key, &role, gun.as_ref(), retriever)?)
 }

@@ -123,6 +123,35 @@ mod tests {
         assert_eq!(hex::encode(&key[..]), "e7b0971e52ca5cc8d0539fb3412f6316f7ba2e6ee293d9f3457b99436b51ce02");
     }
 
+    /// Encrypts as OpenSSL's legacy PEM writer does (for ciphers OpenSSL 3 no longer offers).
+    fn openssl_legacy_encrypt<C: aes::cipher::BlockEncryptMut + KeyIvInit>(
+        pass: &[u8],
+        iv: &[u8],
+        key_len: usize,
+        plain: &[u8],
+    ) -> Vec<u8> {
+        let key = evp_bytes_to_key(pass, &iv[..8], key_len);
+        C::new_from_slices(&key, iv).unwrap().encrypt_padded_vec_mut::<Pkcs7>(plain)
+    }
+
+    #[test]
+    fn des_cbc_dek_info_decrypts() {
+        let iv = [7u8; 8];
+        let data = openssl_legacy_encrypt::<cbc::Encryptor<des::Des>>(b"pw", &iv, 8, b"secret key bytes");
+        let dek = DekInfo::parse(&format!("DES-CBC,{}", hex::encode(iv))).unwrap();
+        assert_eq!(&dek.decrypt(b"pw", &data).unwrap()[..], b"secret key bytes");
+    }
+
+    #[test]
+    fn aes_128_and_192_dek_info_decrypt() {
+        let iv = [9u8; 16];
+        let a128 = openssl_legacy_encrypt::<cbc::Encryptor<aes::Aes128>>(b"pw", &iv, 16, b"k");
+        let a192 = openssl_legacy_encrypt::<cbc::Encryptor<aes::Aes192>>(b"pw", &iv, 24, b"k");
+        let ivh = hex::encode(iv);
+        assert_eq!(&DekInfo::parse(&format!("AES-128-CBC,{ivh}")).unwrap().decrypt(b"pw", &a128).unwrap()[..], b"k");
+        assert_eq!(&DekInfo::parse(&format!("AES-192-CBC,{ivh}")).unwrap().decrypt(b"pw", &a192).unwrap()[..], b"k");
+    }
+
     #[test]
     fn unknown_ciphers_are_refused_by_name() {
         let err = DekInfo::parse("CAMELLIA-256-CBC,00112233445566778899aabbccddeeff").err().unwrap();

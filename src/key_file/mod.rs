@@ -202,8 +202,12 @@ impl KeyFile {
         passphrase: &Passphrase,
         nonces: &pbes2::Nonces,
     ) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
-        if role.contains(['\n', '\r']) {
-            return Err(KeyFileError::Malformed { reason: "a role header cannot contain a line break".into() });
+        if role.chars().any(char::is_control) || role.trim() != role {
+            // Control characters could forge headers; surrounding spaces would be trimmed away
+            // when the file is read back, silently changing the role.
+            return Err(KeyFileError::Malformed {
+                reason: "a role header cannot contain control characters or surrounding spaces".into(),
+            });
         }
         let gun = gun.filter(|_| matches!(role, "targets" | "snapshot" | "timestamp"));
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);

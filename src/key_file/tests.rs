@@ -163,3 +163,27 @@ fn debug_output_shows_no_key_material() {
         assert!(!text.contains(&line[..8]), "{text}");
     }
 }
+
+#[test]
+fn legacy_ed25519_block_holds_notarys_96_byte_blob() {
+    let key = PrivateKey::generate_ed25519().unwrap();
+    let pem = pem::encode("ED25519 PRIVATE KEY", &[("role", "releases")], &key.to_go_der());
+    let file = KeyFile::parse(&pem).unwrap();
+    assert_eq!(file.format(), KeyFileFormat::LegacyEd25519);
+    assert_eq!(file.decrypt(None).unwrap().public_key(), key.public_key());
+}
+
+#[test]
+fn sec1_scalar_with_leading_zero_padding_reads_as_go_does() {
+    let key = PrivateKey::generate_p256().unwrap();
+    let der = key.to_go_der();
+    // Re-encode ECPrivateKey with the 32-byte scalar widened to 33 bytes (a leading zero).
+    let scalar = &der[7..39];
+    let rest = &der[39..];
+    let mut body = vec![0x02, 0x01, 0x01, 0x04, 0x21, 0x00];
+    body.extend_from_slice(scalar);
+    body.extend_from_slice(rest);
+    let mut widened = vec![0x30, body.len() as u8];
+    widened.extend_from_slice(&body);
+    assert_eq!(PrivateKey::from_sec1_der(&widened).unwrap().public_key(), key.public_key());
+}

@@ -124,6 +124,9 @@ impl PrivateKey {
             InvalidPrivateKey::Unsupported("EC private key without its public key (notary always writes it)".into())
         })?;
         let mut padded = Zeroizing::new([0u8; 32]);
+        // Some encoders keep leading zero bytes; Go reads them as the same integer.
+        let first_significant = scalar.iter().position(|b| *b != 0).unwrap_or(scalar.len());
+        let scalar = if scalar.len() > 32 { &scalar[first_significant.min(scalar.len() - 32)..] } else { scalar };
         if scalar.len() > 32 {
             return Err(malformed("P-256 private scalar longer than 32 bytes"));
         }

@@ -33,6 +33,17 @@ pub enum SignError {
         /// What the backend said.
         reason: String,
     },
+    /// The key could not be unlocked: no passphrase, a wrong one, an unreadable key file…
+    /// `source` keeps the typed cause (for store-backed signers a
+    /// [`crate::trust_dir::TrustDirError`]; downcast to tell "set VAR" from "wrong passphrase").
+    #[error("key {key_id} could not be unlocked: {source}")]
+    Unlock {
+        /// The key's TUF ID.
+        key_id: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The key cannot be used for this operation.
     #[error("key {key_id} cannot sign: {reason}")]
     Unsupported {

@@ -13,7 +13,8 @@ use crate::metadata::{KeyType, PublicKey};
 /// A private key held in memory, signing with ring.
 ///
 /// Built from a [`PrivateKey`] (whose buffers are zeroized on drop) so it can be written back to
-/// a key file; `Debug` shows only the key type and ID.
+/// a key file; `Debug` shows only the key type and ID. The ring key pair it signs with keeps its
+/// own copy of the private key, which ring does not promise to wipe on drop.
 pub struct SoftwareKey {
     private: PrivateKey,
     pair: KeyPairRef,

@@ -27,6 +27,34 @@ pub(crate) fn join_checked<'a>(
     Ok(path)
 }
 
+/// Opens the regular file `path` without following a symlink at its last component: the
+/// file is `lstat`ed, opened, and the open handle must be the very file that was inspected
+/// (same device and inode), so swapping in a symlink between the two steps is caught.
+/// Returns `Ok(None)` when the file does not exist.
+pub(crate) fn open_no_follow(path: &Path) -> Result<Option<(File, fs::Metadata)>, TrustDirError> {
+    let before = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(TrustDirError::io("inspect", path, e)),
+    };
+    if before.file_type().is_symlink() {
+        return Err(TrustDirError::Symlink { path: path.to_path_buf() });
+    }
+    if !before.is_file() {
+        return Err(TrustDirError::io("read", path, io::Error::other("not a regular file")));
+    }
+    let file = File::open(path).map_err(|e| TrustDirError::io("read", path, e))?;
+    let after = file.metadata().map_err(|e| TrustDirError::io("inspect", path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (before.dev(), before.ino()) != (after.dev(), after.ino()) {
+            return Err(TrustDirError::Symlink { path: path.to_path_buf() });
+        }
+    }
+    Ok(Some((file, after)))
+}
+
 /// Creates `dir` and its missing parents with mode 0700.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), TrustDirError> {
     let mut builder = fs::DirBuilder::new();
@@ -75,17 +103,29 @@ fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File), TrustDirError>
     }
 }
 
-/// Mode bits of a file that grant group or other any access (0 on non-Unix systems).
-pub(crate) fn group_or_other_bits(meta: &fs::Metadata) -> u32 {
+/// Refuses a file that group or others can access (no-op on non-Unix systems).
+pub(crate) fn refuse_group_or_other_access(path: &Path, meta: &fs::Metadata) -> Result<(), TrustDirError> {
     #[cfg(unix)]
     {
-        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(TrustDirError::InsecurePermissions { path: path.to_path_buf(), mode });
+        }
     }
     #[cfg(not(unix))]
-    {
-        let _ = meta;
-        0
+    let _ = (path, meta);
+    Ok(())
+}
+
+/// Reads all of `file` into a zeroizing buffer, refusing more than `limit` bytes.
+pub(crate) fn read_to_limit(file: File, path: &Path, limit: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, TrustDirError> {
+    use std::io::Read;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| TrustDirError::io("read", path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(TrustDirError::io("read", path, io::Error::other(format!("file is larger than {limit} bytes"))));
     }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -107,6 +147,17 @@ mod tests {
         }
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a/b")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file remains");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn open_no_follow_refuses_a_symlinked_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        assert!(matches!(open_no_follow(&dir.path().join("link")), Err(TrustDirError::Symlink { .. })));
+        assert!(open_no_follow(&dir.path().join("real")).unwrap().is_some());
+        assert!(open_no_follow(&dir.path().join("missing")).unwrap().is_none());
     }
 
     #[cfg(unix)]

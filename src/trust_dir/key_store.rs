@@ -15,7 +15,7 @@ use crate::metadata::{Gun, KeyId, PublicKey};
 use crate::passphrase::{PassphraseRequest, PassphraseRetriever};
 
 /// Largest key file read (an RSA-4096 key file is about 3.3 KiB).
-const MAX_KEY_FILE: u64 = 64 << 10;
+pub(crate) const MAX_KEY_FILE: u64 = 64 << 10;
 
 /// Where a key file sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +92,20 @@ impl KeyStore {
         self
     }
 
+    /// Refuses a store directory that is itself a symlink (it could point anywhere; the trust
+    /// directory above it may be one).
+    fn checked_dir(&self) -> Result<&Path, TrustDirError> {
+        match fs::symlink_metadata(&self.dir) {
+            Ok(m) if m.file_type().is_symlink() => Err(TrustDirError::Symlink { path: self.dir.clone() }),
+            _ => Ok(&self.dir),
+        }
+    }
+
     /// Lists every `*.key` file (recursively, skipping symlinks, as notary does).
     pub fn list(&self) -> Result<KeyListing, TrustDirError> {
         let mut listing = KeyListing::default();
         let mut files = Vec::new();
-        walk(&self.dir, &mut Vec::new(), &mut files)?;
+        walk(self.checked_dir()?, &mut Vec::new(), &mut files)?;
         for (path, rel) in files {
             match self.info_of(&path, &rel) {
                 Ok(info) => listing.keys.push(info),
@@ -112,7 +121,7 @@ impl KeyStore {
 
     /// The key with canonical ID `id`.
     pub fn find(&self, id: &KeyId) -> Result<KeyInfo, TrustDirError> {
-        let current = self.dir.join(format!("{id}.key"));
+        let current = self.checked_dir()?.join(format!("{id}.key"));
         if let Ok(meta) = fs::symlink_metadata(&current) {
             if meta.file_type().is_symlink() {
                 return Err(TrustDirError::Symlink { path: current });
@@ -130,7 +139,7 @@ impl KeyStore {
     /// checks that the key inside is the one the file name says.
     pub fn load(&self, id: &KeyId, retriever: &dyn PassphraseRetriever) -> Result<SoftwareKey, TrustDirError> {
         let info = self.find(id)?;
-        let bytes = self.read_secret(&info.path)?;
+        let bytes = read_key_file(&info.path, !self.allow_insecure_permissions)?;
         let file =
             KeyFile::parse(&bytes).map_err(|source| TrustDirError::KeyFile { path: info.path.clone(), source })?;
         let key = unlock(&file, &info, retriever)?;
@@ -160,7 +169,7 @@ impl KeyStore {
         let passphrase = retriever.passphrase(&PassphraseRequest::create(id.as_str(), role))?;
         let bytes = KeyFile::encode(key, role, gun, &passphrase)
             .map_err(|source| TrustDirError::KeyFile { path: self.dir.clone(), source })?;
-        let path = tfs::join_checked(&self.dir, [format!("{id}.key").as_str()])?;
+        let path = tfs::join_checked(self.checked_dir()?, [format!("{id}.key").as_str()])?;
         tfs::write_atomic(&path, &bytes)?;
         self.info_of(&path, &[format!("{id}.key")])
     }
@@ -182,7 +191,7 @@ impl KeyStore {
     /// Removes every file holding key `id` (current and legacy layouts).
     pub fn remove(&self, id: &KeyId) -> Result<(), TrustDirError> {
         let mut files = Vec::new();
-        walk(&self.dir, &mut Vec::new(), &mut files)?;
+        walk(self.checked_dir()?, &mut Vec::new(), &mut files)?;
         let mut removed = false;
         for (path, rel) in files {
             if classify(&rel).is_some_and(|c| c.id == id.as_str()) {
@@ -213,7 +222,7 @@ impl KeyStore {
             TrustDirError::InvalidKeyId(rel.last().map(String::as_str).unwrap_or_default().to_owned())
         })?;
         let id = KeyId::new(class.id).map_err(|_| TrustDirError::InvalidKeyId(class.id.to_owned()))?;
-        let bytes = read_bounded(path)?;
+        let bytes = read_key_file(path, false)?;
         let file =
             KeyFile::parse(&bytes).map_err(|source| TrustDirError::KeyFile { path: path.to_path_buf(), source })?;
         Ok(KeyInfo {
@@ -225,18 +234,6 @@ impl KeyStore {
             encrypted: file.is_encrypted(),
             location: class.location,
         })
-    }
-
-    /// Reads a private key file, refusing group/other-accessible files unless allowed.
-    fn read_secret(&self, path: &Path) -> Result<Zeroizing<Vec<u8>>, TrustDirError> {
-        let meta = fs::symlink_metadata(path).map_err(|e| TrustDirError::io("read", path, e))?;
-        let mode = tfs::group_or_other_bits(&meta);
-        if mode != 0 && !self.allow_insecure_permissions {
-            #[cfg(unix)]
-            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
-            return Err(TrustDirError::InsecurePermissions { path: path.to_path_buf(), mode });
-        }
-        read_bounded(path)
     }
 }
 
@@ -259,18 +256,15 @@ fn unlock(file: &KeyFile, info: &KeyInfo, retriever: &dyn PassphraseRetriever) -
     Err(TrustDirError::WrongPassphrase { key_id: info.id.to_string(), role, path: info.path.clone() })
 }
 
-fn read_bounded(path: &Path) -> Result<Zeroizing<Vec<u8>>, TrustDirError> {
-    use std::io::Read;
-    let file = fs::File::open(path).map_err(|e| TrustDirError::io("read", path, e))?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes).map_err(|e| TrustDirError::io("read", path, e))?;
-    if bytes.len() as u64 > MAX_KEY_FILE {
-        return Err(TrustDirError::KeyFile {
-            path: path.to_path_buf(),
-            source: KeyFileError::Malformed { reason: format!("larger than {MAX_KEY_FILE} bytes") },
-        });
+/// Reads a key file — never through a symlink — up to [`MAX_KEY_FILE`] bytes. With
+/// `check_mode`, a file group or others can access is refused (checked on the open handle).
+fn read_key_file(path: &Path, check_mode: bool) -> Result<Zeroizing<Vec<u8>>, TrustDirError> {
+    let (file, meta) = tfs::open_no_follow(path)?
+        .ok_or_else(|| TrustDirError::io("read", path, std::io::ErrorKind::NotFound.into()))?;
+    if check_mode {
+        tfs::refuse_group_or_other_access(path, &meta)?;
     }
-    Ok(bytes)
+    tfs::read_to_limit(file, path, MAX_KEY_FILE)
 }
 
 /// Collects `*.key` files below `dir` with their path components relative to the store,
@@ -340,6 +334,14 @@ mod tests {
             (c.id, c.role.as_deref(), c.gun.as_deref()),
             ("abc", Some("targets"), Some("docker.com/notary0.1/samplerepo"))
         );
+        assert_eq!(c.location, KeyLocation::LegacyTufKeys);
+    }
+
+    #[test]
+    fn legacy_tuf_keys_without_a_gun_directory_have_no_gun() {
+        let r = rel("tuf_keys/abc.key");
+        let c = classify(&r).unwrap();
+        assert_eq!((c.id, c.role.as_deref(), c.gun.as_deref()), ("abc", None, None));
         assert_eq!(c.location, KeyLocation::LegacyTufKeys);
     }
 

@@ -70,6 +70,9 @@ impl TrustDir {
     }
 }
 
+pub(crate) use fs::{join_checked, open_no_follow, read_to_limit, refuse_group_or_other_access};
+pub(crate) use key_store::MAX_KEY_FILE;
+
 /// Writes a file atomically with mode 0600 (outside the trust directory too, e.g. a `.pub`).
 pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), TrustDirError> {
     fs::write_atomic(path, bytes)
@@ -94,7 +97,7 @@ impl RepositoryDir {
 
     /// A [`crate::trusted::MetadataSource`] over the cached files.
     pub fn source(&self) -> DirectorySource {
-        DirectorySource::new(&self.metadata)
+        DirectorySource::new(&self.metadata).refuse_symlinks()
     }
 
     /// The path of `<role>.json` (delegations in sub-directories), checked for symlinks.

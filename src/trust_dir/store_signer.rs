@@ -11,8 +11,13 @@ use crate::metadata::{KeyId, KeyType, PublicKey};
 use crate::passphrase::PassphraseRetriever;
 
 /// Signs with a key from a [`KeyStore`], decrypting it on first use (so listing roles or
-/// building metadata never asks for a passphrase) and keeping the unlocked key — zeroized on
-/// drop — for later signatures. Made by [`KeyStore::signer`].
+/// building metadata never asks for a passphrase) and keeping the unlocked key for later
+/// signatures; our copies of the key material are zeroized on drop. Made by
+/// [`KeyStore::signer`].
+///
+/// The first signature decrypts on the calling thread: a small file read, 2048 PBKDF2 rounds
+/// and, with an interactive retriever, a prompt. To keep that off an async executor or to fail
+/// early on a wrong passphrase, call [`StoreSigner::unlock`] first (e.g. in `spawn_blocking`).
 pub struct StoreSigner {
     store: KeyStore,
     public: PublicKey,
@@ -71,7 +76,7 @@ impl Signer for StoreSigner {
     async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let key = self
             .unlock()
-            .map_err(|e| SignError::Backend { key_id: self.public.id().to_string(), reason: e.to_string() })?;
+            .map_err(|e| SignError::Unlock { key_id: self.public.id().to_string(), source: Box::new(e) })?;
         key.sign(message).await
     }
 }

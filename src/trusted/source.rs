@@ -29,6 +29,7 @@ pub struct SourceError {
 #[derive(Debug, Clone)]
 pub struct DirectorySource {
     dir: PathBuf,
+    refuse_symlinks: bool,
 }
 
 /// Largest metadata file read from disk (notary's root cap, spec §5.4).
@@ -36,8 +37,18 @@ const MAX_FILE: u64 = 100 << 20;
 
 impl DirectorySource {
     /// A source reading from `dir`.
+    ///
+    /// Symlinks are followed (audit copies and mounted volumes often consist of links); see
+    /// [`DirectorySource::refuse_symlinks`].
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        DirectorySource { dir: dir.into() }
+        DirectorySource { dir: dir.into(), refuse_symlinks: false }
+    }
+
+    /// Refuse any symlink below the directory (sub-directories and files), as the trust
+    /// directory's cache does: a link there could make the cache read anything.
+    pub fn refuse_symlinks(mut self) -> Self {
+        self.refuse_symlinks = true;
+        self
     }
 
     /// The directory.
@@ -61,10 +72,22 @@ impl MetadataSource for DirectorySource {
         use std::io::Read;
         let path = self.path_of(role);
         let err = |source| SourceError { path: path.display().to_string(), source };
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(err(e)),
+        let file = if self.refuse_symlinks {
+            let as_io = |e: crate::trust_dir::TrustDirError| std::io::Error::other(e.to_string());
+            // The delegation's parent directories (`targets/` for `targets/releases`).
+            let dirs = role.as_str().rsplit_once('/').map(|(d, _)| d).unwrap_or_default();
+            crate::trust_dir::join_checked(&self.dir, dirs.split('/').filter(|d| !d.is_empty()))
+                .map_err(|e| err(as_io(e)))?;
+            match crate::trust_dir::open_no_follow(&path).map_err(|e| err(as_io(e)))? {
+                Some((f, _)) => f,
+                None => return Ok(None),
+            }
+        } else {
+            match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(err(e)),
+            }
         };
         let mut bytes = Vec::new();
         file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(err)?;
