@@ -121,27 +121,34 @@ impl KeyStore {
 
     /// The key with canonical ID `id`.
     pub fn find(&self, id: &KeyId) -> Result<KeyInfo, TrustDirError> {
-        let current = self.checked_dir()?.join(format!("{id}.key"));
+        let (path, rel) = self.locate(id)?;
+        Ok(self.read_info(&path, &rel, false)?.0)
+    }
+
+    /// The file holding key `id` and its components relative to the store: `<id>.key` when
+    /// present (never a symlink), else the first match of a listing (legacy layouts).
+    fn locate(&self, id: &KeyId) -> Result<(PathBuf, Vec<String>), TrustDirError> {
+        let name = format!("{id}.key");
+        let current = self.checked_dir()?.join(&name);
         if let Ok(meta) = fs::symlink_metadata(&current) {
             if meta.file_type().is_symlink() {
                 return Err(TrustDirError::Symlink { path: current });
             }
-            return self.info_of(&current, &[format!("{id}.key")]);
+            return Ok((current, vec![name]));
         }
-        self.list()?
-            .keys
+        let mut files = Vec::new();
+        walk(&self.dir, &mut Vec::new(), &mut files)?;
+        files
             .into_iter()
-            .find(|k| &k.id == id)
+            .find(|(_, rel)| classify(rel).is_some_and(|c| c.id == id.as_str()))
             .ok_or_else(|| TrustDirError::KeyNotFound { key_id: id.to_string(), dir: self.dir.clone() })
     }
 
     /// Decrypts key `id`, asking `retriever` for the passphrase (alias: the key's role), and
     /// checks that the key inside is the one the file name says.
     pub fn load(&self, id: &KeyId, retriever: &dyn PassphraseRetriever) -> Result<SoftwareKey, TrustDirError> {
-        let info = self.find(id)?;
-        let bytes = read_key_file(&info.path, !self.allow_insecure_permissions)?;
-        let file =
-            KeyFile::parse(&bytes).map_err(|source| TrustDirError::KeyFile { path: info.path.clone(), source })?;
+        let (path, rel) = self.locate(id)?;
+        let (info, file) = self.read_info(&path, &rel, !self.allow_insecure_permissions)?;
         let key = unlock(&file, &info, retriever)?;
         let actual = key.public_key().id().clone();
         if &actual != id {
@@ -218,14 +225,19 @@ impl KeyStore {
     }
 
     fn info_of(&self, path: &Path, rel: &[String]) -> Result<KeyInfo, TrustDirError> {
+        Ok(self.read_info(path, rel, false)?.0)
+    }
+
+    /// Reads and parses one key file (refusing loose permissions with `check_mode`).
+    fn read_info(&self, path: &Path, rel: &[String], check_mode: bool) -> Result<(KeyInfo, KeyFile), TrustDirError> {
         let class = classify(rel).ok_or_else(|| {
             TrustDirError::InvalidKeyId(rel.last().map(String::as_str).unwrap_or_default().to_owned())
         })?;
         let id = KeyId::new(class.id).map_err(|_| TrustDirError::InvalidKeyId(class.id.to_owned()))?;
-        let bytes = read_key_file(path, false)?;
+        let bytes = read_key_file(path, check_mode)?;
         let file =
             KeyFile::parse(&bytes).map_err(|source| TrustDirError::KeyFile { path: path.to_path_buf(), source })?;
-        Ok(KeyInfo {
+        let info = KeyInfo {
             id,
             role: file.role().map(str::to_owned).or(class.role),
             gun: file.gun().map(str::to_owned).or(class.gun),
@@ -233,7 +245,8 @@ impl KeyStore {
             format: file.format(),
             encrypted: file.is_encrypted(),
             location: class.location,
-        })
+        };
+        Ok((info, file))
     }
 }
 
