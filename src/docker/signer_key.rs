@@ -5,7 +5,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::key_file::{KeyFile, KeyFileError};
-use crate::keys::PrivateKey;
 use crate::metadata::{Gun, KeyId};
 use crate::passphrase::{PassphraseRequest, PassphraseRetriever};
 use crate::trust_dir::{KeyInfo, TrustDir, TrustDirError};
@@ -57,12 +56,10 @@ pub fn generate_signer_key(
     if fs::symlink_metadata(&pub_path).is_ok() {
         return Err(SignerKeyError::PublicKeyExists(pub_path));
     }
-    let key = PrivateKey::generate_p256()
-        .map_err(|e| TrustDirError::Unusable { key_id: "(new)".into(), reason: e.to_string() })?;
-    let info = trust.keys().add(&key, name, None, retriever)?;
-    let pem = crate::key_file::encode_public_key(&key.public_key(), name);
+    let public = trust.keys().generate(name, None, retriever)?.bare_public_key();
+    let pem = crate::key_file::encode_public_key(&public, name);
     crate::trust_dir::write_private_file(&pub_path, &pem)?;
-    Ok((info.id, pub_path))
+    Ok((public.id().clone(), pub_path))
 }
 
 /// `docker trust key load --name NAME FILE`: imports a private key file (any format

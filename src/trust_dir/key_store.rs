@@ -136,12 +136,19 @@ impl KeyStore {
             }
             return Ok((current, vec![name]));
         }
+        self.files_of(id)?.into_iter().next().ok_or_else(|| self.not_found(id))
+    }
+
+    /// Every file (current and legacy layouts) holding key `id`.
+    fn files_of(&self, id: &KeyId) -> Result<Vec<(PathBuf, Vec<String>)>, TrustDirError> {
         let mut files = Vec::new();
-        walk(&self.dir, &mut Vec::new(), &mut files)?;
-        files
-            .into_iter()
-            .find(|(_, rel)| classify(rel).is_some_and(|c| c.id == id.as_str()))
-            .ok_or_else(|| TrustDirError::KeyNotFound { key_id: id.to_string(), dir: self.dir.clone() })
+        walk(self.checked_dir()?, &mut Vec::new(), &mut files)?;
+        files.retain(|(_, rel)| classify(rel).is_some_and(|c| c.id == id.as_str()));
+        Ok(files)
+    }
+
+    fn not_found(&self, id: &KeyId) -> TrustDirError {
+        TrustDirError::KeyNotFound { key_id: id.to_string(), dir: self.dir.clone() }
     }
 
     /// Decrypts key `id`, asking `retriever` for the passphrase (alias: the key's role), and
@@ -158,8 +165,7 @@ impl KeyStore {
                 actual: actual.to_string(),
             });
         }
-        SoftwareKey::from_private_key(key)
-            .map_err(|e| TrustDirError::Unusable { key_id: id.to_string(), reason: e.to_string() })
+        SoftwareKey::from_private_key(key).map_err(|e| TrustDirError::unusable(id, e))
     }
 
     /// Stores `key` as `private/<canonical-id>.key` in notary's format, encrypted with the
@@ -176,9 +182,10 @@ impl KeyStore {
         let passphrase = retriever.passphrase(&PassphraseRequest::create(id.as_str(), role))?;
         let bytes = KeyFile::encode(key, role, gun, &passphrase)
             .map_err(|source| TrustDirError::KeyFile { path: self.dir.clone(), source })?;
-        let path = tfs::join_checked(self.checked_dir()?, [format!("{id}.key").as_str()])?;
+        let name = format!("{id}.key");
+        let path = tfs::join_checked(self.checked_dir()?, [name.as_str()])?;
         tfs::write_atomic(&path, &bytes)?;
-        self.info_of(&path, &[format!("{id}.key")])
+        self.info_of(&path, &[name])
     }
 
     /// Generates a P-256 key (`notary key generate`) and stores it.
@@ -188,25 +195,21 @@ impl KeyStore {
         gun: Option<&Gun>,
         retriever: &dyn PassphraseRetriever,
     ) -> Result<SoftwareKey, TrustDirError> {
-        let key = PrivateKey::generate_p256()
-            .map_err(|e| TrustDirError::Unusable { key_id: "(new)".into(), reason: e.to_string() })?;
+        let key = PrivateKey::generate_p256().map_err(|e| TrustDirError::unusable("(new)", e))?;
         self.add(&key, role, gun, retriever)?;
-        SoftwareKey::from_private_key(key)
-            .map_err(|e| TrustDirError::Unusable { key_id: "(new)".into(), reason: e.to_string() })
+        SoftwareKey::from_private_key(key).map_err(|e| TrustDirError::unusable("(new)", e))
     }
 
     /// Removes every file holding key `id` (current and legacy layouts).
     pub fn remove(&self, id: &KeyId) -> Result<(), TrustDirError> {
-        let mut files = Vec::new();
-        walk(self.checked_dir()?, &mut Vec::new(), &mut files)?;
-        let mut removed = false;
-        for (path, rel) in files {
-            if classify(&rel).is_some_and(|c| c.id == id.as_str()) {
-                fs::remove_file(&path).map_err(|e| TrustDirError::io("remove", &path, e))?;
-                removed = true;
-            }
+        let files = self.files_of(id)?;
+        if files.is_empty() {
+            return Err(self.not_found(id));
         }
-        if removed { Ok(()) } else { Err(TrustDirError::KeyNotFound { key_id: id.to_string(), dir: self.dir.clone() }) }
+        for (path, _) in files {
+            fs::remove_file(&path).map_err(|e| TrustDirError::io("remove", &path, e))?;
+        }
+        Ok(())
     }
 
     /// A signer for the metadata key `public` (a bare key or a root certificate key) whose
@@ -217,9 +220,7 @@ impl KeyStore {
         public: &PublicKey,
         retriever: Arc<dyn PassphraseRetriever>,
     ) -> Result<StoreSigner, TrustDirError> {
-        let canonical = public
-            .canonical_id()
-            .map_err(|e| TrustDirError::Unusable { key_id: public.id().to_string(), reason: e.to_string() })?;
+        let canonical = public.canonical_id().map_err(|e| TrustDirError::unusable(public.id(), e))?;
         self.find(&canonical)?;
         Ok(StoreSigner::new(self.clone(), public.clone(), canonical, retriever))
     }

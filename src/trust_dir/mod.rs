@@ -214,4 +214,8 @@ impl TrustDirError {
     pub(crate) fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
         TrustDirError::Io { op, path: path.to_path_buf(), source }
     }
+
+    pub(crate) fn unusable(key_id: impl ToString, reason: impl std::fmt::Display) -> Self {
+        TrustDirError::Unusable { key_id: key_id.to_string(), reason: reason.to_string() }
+    }
 }

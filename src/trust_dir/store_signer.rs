@@ -46,7 +46,7 @@ impl StoreSigner {
         if matches!(self.public.key_type(), KeyType::EcdsaX509 | KeyType::RsaX509) {
             key = key
                 .with_certificate(self.public.public().to_vec())
-                .map_err(|e| TrustDirError::Unusable { key_id: self.canonical.to_string(), reason: e.to_string() })?;
+                .map_err(|e| TrustDirError::unusable(&self.canonical, e))?;
         }
         let key = Arc::new(key);
         *slot = Some(Arc::clone(&key));
