@@ -49,6 +49,7 @@ pub mod keys;
 pub mod metadata;
 mod oid;
 pub mod passphrase;
+pub mod repository;
 pub mod server;
 pub mod trust_dir;
 pub mod trusted;

@@ -16,10 +16,13 @@
 //! # Ok::<(), notary_client::trusted::TrustError>(())
 //! ```
 
+mod builder;
 mod error;
 mod repository;
 mod source;
+mod update;
 
 pub use error::TrustError;
-pub use repository::{SkippedRole, TargetEntry, TrustedRepository, TrustedTargets};
+pub use repository::{DelegationInfo, SkippedRole, TargetEntry, TrustedRepository, TrustedTargets, UpdateWarning};
 pub use source::{DirectorySource, MetadataSource, SourceError};
+pub use update::Update;

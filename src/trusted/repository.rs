@@ -1,13 +1,12 @@
-//! The verified state of one repository and the walk that builds it (spec §6.8 steps 1–4).
+//! The verified state of one repository, and its verification from a directory.
 
 use std::collections::BTreeSet;
 
+use super::builder::{LoadRules, RepoBuilder};
 use super::{MetadataSource, TrustError};
-use crate::certs::{TrustPinning, check_delegation_key, validate_root};
+use crate::certs::TrustPinning;
 use crate::clock::Clock;
-use crate::metadata::{
-    FileMeta, RoleBody, RoleName, Root, Signed, Snapshot, Targets, Timestamp, TrustedKeys, VerifyError,
-};
+use crate::metadata::{FileMeta, RoleName, Root, Signed, Snapshot, Targets, Timestamp, VerifyError};
 
 /// A targets role that verified, with the paths it may sign after its ancestors' restrictions.
 #[derive(Debug, Clone)]
@@ -31,13 +30,16 @@ impl TrustedTargets {
 }
 
 /// A delegation that was skipped because it is expired or below threshold (notary warns and
-/// carries on; other failures abort the walk).
+/// carries on; other failures abort the walk). The parsed file is kept, as notary keeps it
+/// for witnessing (spec §6.6).
 #[derive(Debug, Clone)]
 pub struct SkippedRole {
     /// The role.
     pub role: RoleName,
     /// Why.
     pub reason: VerifyError,
+    /// The file as parsed (its hash matched the snapshot; its signatures or expiry did not pass).
+    pub metadata: Signed<Targets>,
 }
 
 /// One target as seen by readers: the first role in walk order that signs it wins.
@@ -60,105 +62,139 @@ pub struct TrustedRepository {
     snapshot: Signed<Snapshot>,
     targets: Vec<TrustedTargets>,
     skipped: Vec<SkippedRole>,
+    warnings: std::sync::Arc<[UpdateWarning]>,
+}
+
+/// Something the update worked around, as the Go client logs a warning and carries on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UpdateWarning {
+    /// The server could not provide a role (unreachable, unavailable, not found), so the
+    /// cached copy was used after full re-verification (signatures, hashes, expiry).
+    ServedFromCache {
+        /// The role.
+        role: RoleName,
+        /// Why the server's copy could not be used.
+        reason: crate::server::ServerError,
+    },
+    /// A verified file could not be written to the cache (the update itself succeeded).
+    CacheNotWritten {
+        /// The role.
+        role: RoleName,
+        /// Why.
+        reason: crate::trust_dir::TrustDirError,
+    },
+    /// A cached file could not be read and was treated as absent.
+    CacheNotRead {
+        /// The role.
+        role: RoleName,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for UpdateWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpdateWarning::ServedFromCache { role, reason } => {
+                write!(f, "{role}: using the verified cached copy, the server's is unavailable: {reason}")
+            }
+            UpdateWarning::CacheNotWritten { role, reason } => write!(f, "{role}: not cached: {reason}"),
+            UpdateWarning::CacheNotRead { role, reason } => write!(f, "{role}: cached copy ignored: {reason}"),
+        }
+    }
+}
+
+/// A delegation as listed by its parent, after the parent verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegationInfo {
+    /// The delegated role.
+    pub role: RoleName,
+    /// The role that delegates (`targets` or a delegation).
+    pub parent: RoleName,
+    /// Key IDs (TUF IDs) allowed to sign it.
+    pub key_ids: Vec<crate::metadata::KeyId>,
+    /// Signatures required.
+    pub threshold: u32,
+    /// The role's own `paths` (before its ancestors' restrictions).
+    pub paths: Vec<String>,
+    /// Whether its file verified (false: absent from snapshot, expired or below threshold).
+    pub verified: bool,
 }
 
 impl TrustedRepository {
-    /// Verifies the trust data of `gun` from `source`, trusting its `root.json` subject to
-    /// notary's root validation and `pinning` (TOFU by default, as Docker).
+    /// Verifies the trust data of `gun` from `source` (a directory such as a trust-dir cache
+    /// or an audit copy), trusting its `root.json` subject to notary's root validation and
+    /// `pinning` (TOFU by default, as Docker). Every file is checked as the update workflow
+    /// checks it, with nothing to compare versions against.
     pub fn verify(
         source: &dyn MetadataSource,
         gun: &str,
         pinning: &TrustPinning,
         clock: &dyn Clock,
     ) -> Result<Self, TrustError> {
-        let root_bytes = read_required(source, &RoleName::root())?;
-        let root = Signed::<Root>::parse(RoleName::root(), &root_bytes)?;
-        validate_root(&root, gun, None, pinning, clock, true)?;
-        Self::verify_with_root(source, gun, root, clock)
-    }
-
-    /// Verifies everything below a root that passed `validate_root` (steps 2–4 of spec §6.8).
-    fn verify_with_root(
-        source: &dyn MetadataSource,
-        gun: &str,
-        root: Signed<Root>,
-        clock: &dyn Clock,
-    ) -> Result<Self, TrustError> {
-        let base_keys = |role: &str| root.signed().trusted_keys(role);
-
-        let timestamp: Signed<Timestamp> = load(source, RoleName::timestamp(), &base_keys("timestamp"), clock)?;
-        let snapshot_meta = timestamp
-            .signed()
-            .snapshot_meta()
-            .ok_or_else(|| TrustError::NotListed { role: "snapshot".into(), listed_by: "timestamp" })?;
-        let snapshot_bytes = read_required(source, &RoleName::snapshot())?;
-        check_hash("snapshot", "timestamp", snapshot_meta, &snapshot_bytes)?;
-        let snapshot: Signed<Snapshot> =
-            parse_and_verify(RoleName::snapshot(), &snapshot_bytes, &base_keys("snapshot"), clock)?;
-
-        // The root we trust must be the one the snapshot lists.
-        let root_meta = listed(&snapshot, "root")?;
-        check_hash("root", "snapshot", root_meta, &root.file_bytes()?)?;
-
-        let targets_meta = listed(&snapshot, "targets")?;
-        let targets_bytes = read_required(source, &RoleName::targets())?;
-        check_hash("targets", "snapshot", targets_meta, &targets_bytes)?;
-        let top: Signed<Targets> = parse_and_verify(RoleName::targets(), &targets_bytes, &base_keys("targets"), clock)?;
-
-        let mut repo = TrustedRepository {
-            gun: gun.to_owned(),
-            root,
-            timestamp,
-            snapshot,
-            targets: Vec::new(),
-            skipped: Vec::new(),
-        };
-        let mut visited = BTreeSet::new();
-        repo.walk(source, TrustedTargets { metadata: top, paths: vec![String::new()] }, clock, &mut visited)?;
-        Ok(repo)
-    }
-
-    /// Depth-first pre-order walk of the delegation tree (notary's order).
-    fn walk(
-        &mut self,
-        source: &dyn MetadataSource,
-        node: TrustedTargets,
-        clock: &dyn Clock,
-        visited: &mut BTreeSet<RoleName>,
-    ) -> Result<(), TrustError> {
-        visited.insert(node.role().clone());
-        let delegations = node.metadata.signed().delegations.clone();
-        let parent_paths = node.paths.clone();
-        self.targets.push(node);
-        for child in delegations.roles() {
-            if visited.contains(&child.name) {
+        let mut builder = RepoBuilder::new(gun, pinning, clock);
+        let rules = LoadRules::current(1);
+        builder.load_root(&read_required(source, &RoleName::root())?, rules, true)?;
+        for role in [RoleName::timestamp(), RoleName::snapshot()] {
+            builder.load(&role, &read_required(source, &role)?, rules)?;
+        }
+        let mut queue = vec![RoleName::targets()];
+        while let Some(role) = queue.pop() {
+            if builder.is_loaded(&role) || (role.is_delegation() && builder.expected_meta(&role).is_none()) {
                 continue;
             }
-            let Some(meta) = self.snapshot.signed().meta.get(child.name.as_str()).cloned() else { continue };
-            let bytes = read_required(source, &child.name)?;
-            check_hash(child.name.as_str(), "snapshot", &meta, &bytes)?;
-            let trusted = delegations.trusted_keys(child);
-            for (id, key) in &trusted.keys {
-                check_delegation_key(key).map_err(|reason| TrustError::DelegationKey {
-                    role: child.name.to_string(),
-                    key_id: id.to_string(),
-                    reason,
-                })?;
+            match builder.load(&role, &read_required(source, &role)?, rules) {
+                Ok(()) => queue.extend(builder.children(&role).into_iter().rev()),
+                Err(e) if role.is_delegation() && e.is_skippable_for_delegation() => {}
+                Err(e) => return Err(e),
             }
-            let parsed = Signed::<Targets>::parse(child.name.clone(), &bytes)?;
-            let checked = parsed.verify(&trusted).and_then(|_| parsed.check_expiry(clock));
-            match checked {
-                Ok(()) => {}
-                Err(reason @ (VerifyError::Expired { .. } | VerifyError::ThresholdNotMet { .. })) => {
-                    self.skipped.push(SkippedRole { role: child.name.clone(), reason });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let paths = crate::metadata::DelegatedRole::restrict_paths(&parent_paths, &child.paths);
-            self.walk(source, TrustedTargets { metadata: parsed, paths }, clock, visited)?;
         }
-        Ok(())
+        builder.finish()
+    }
+
+    pub(crate) fn from_parts(
+        gun: String,
+        root: Signed<Root>,
+        timestamp: Signed<Timestamp>,
+        snapshot: Signed<Snapshot>,
+        targets: Vec<TrustedTargets>,
+        skipped: Vec<SkippedRole>,
+    ) -> Self {
+        TrustedRepository { gun, root, timestamp, snapshot, targets, skipped, warnings: Vec::new().into() }
+    }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<UpdateWarning>) -> Self {
+        self.warnings = warnings.into();
+        self
+    }
+
+    /// What the update worked around (cached copies used, cache not writable).
+    pub fn warnings(&self) -> &[UpdateWarning] {
+        &self.warnings
+    }
+
+    /// Whether some role came from the cache because the server could not provide it
+    /// (offline fallback): the data verified, but may not be the newest.
+    pub fn served_from_cache(&self) -> bool {
+        self.warnings.iter().any(|w| matches!(w, UpdateWarning::ServedFromCache { .. }))
+    }
+
+    /// Every delegation listed by a verified targets role, in walk order.
+    pub fn delegations(&self) -> Vec<DelegationInfo> {
+        self.targets
+            .iter()
+            .flat_map(|t| {
+                t.metadata.signed().delegations.roles().iter().map(|d| DelegationInfo {
+                    role: d.name.clone(),
+                    parent: t.role().clone(),
+                    key_ids: d.keys.key_ids().to_vec(),
+                    threshold: d.keys.threshold,
+                    paths: d.paths.clone(),
+                    verified: self.role(&d.name).is_some(),
+                })
+            })
+            .collect()
     }
 
     /// The GUN.
@@ -206,6 +242,12 @@ impl TrustedRepository {
         out
     }
 
+    /// Every (role, target) pair in walk order, a name appearing once per role that signs it
+    /// (notary's `GetAllTargetMetadataByName("")`; `docker trust inspect` builds on this).
+    pub fn all_targets(&self) -> Vec<TargetEntry> {
+        self.targets.iter().flat_map(role_entries).collect()
+    }
+
     /// The targets one role signs (within its effective paths).
     pub fn role_targets(&self, role: &RoleName) -> Vec<TargetEntry> {
         self.role(role).map(|t| role_entries(t).collect()).unwrap_or_default()
@@ -246,34 +288,4 @@ fn role_entries(t: &TrustedTargets) -> impl Iterator<Item = TargetEntry> + '_ {
 
 fn read_required(source: &dyn MetadataSource, role: &RoleName) -> Result<Vec<u8>, TrustError> {
     source.read(role)?.ok_or_else(|| TrustError::Missing { role: role.to_string() })
-}
-
-fn listed<'a>(snapshot: &'a Signed<Snapshot>, role: &'static str) -> Result<&'a FileMeta, TrustError> {
-    snapshot.signed().meta.get(role).ok_or_else(|| TrustError::NotListed { role: role.into(), listed_by: "snapshot" })
-}
-
-fn check_hash(role: &str, listed_by: &'static str, meta: &FileMeta, bytes: &[u8]) -> Result<(), TrustError> {
-    meta.check(bytes).map_err(|mismatch| TrustError::Hash { role: role.to_owned(), listed_by, mismatch })
-}
-
-fn parse_and_verify<T: RoleBody>(
-    role: RoleName,
-    bytes: &[u8],
-    keys: &TrustedKeys,
-    clock: &dyn Clock,
-) -> Result<Signed<T>, TrustError> {
-    let parsed = Signed::<T>::parse(role, bytes)?;
-    parsed.verify(keys)?;
-    parsed.check_expiry(clock)?;
-    Ok(parsed)
-}
-
-fn load<T: RoleBody>(
-    source: &dyn MetadataSource,
-    role: RoleName,
-    keys: &TrustedKeys,
-    clock: &dyn Clock,
-) -> Result<Signed<T>, TrustError> {
-    let bytes = read_required(source, &role)?;
-    parse_and_verify(role, &bytes, keys, clock)
 }
