@@ -1,5 +1,6 @@
 //! Docker's conventions for content trust: where the trust directory is, which environment
-//! variables hold passphrases, and the `docker trust key` commands.
+//! variables hold passphrases, the `docker trust key` commands, how an image reference maps to
+//! a GUN and a notary server, and which registry credentials Docker would send.
 //!
 //! ```no_run
 //! use notary_client::docker::{DockerEnvPassphrase, trust_dir};
@@ -10,14 +11,41 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! From an image reference to the repository's GUN, its notary server and the credentials
+//! (the *registry's* credentials, looked up by the image's registry host):
+//!
+//! ```
+//! use notary_client::docker::{DockerConfig, ImageReference, TrustServer};
+//! let reference = ImageReference::parse("alpine:3.19")?;
+//! assert_eq!(reference.gun().as_str(), "docker.io/library/alpine");
+//! assert_eq!(reference.tag(), Some("3.19"));
+//!
+//! let server = TrustServer::from_lookup(|_| None); // or TrustServer::from_env()
+//! assert_eq!(server.url_for(&reference)?, "https://notary.docker.io");
+//!
+//! let config = DockerConfig::from_json(b"{}")?; // or DockerConfig::load_default()?
+//! let credentials = config.credentials_for_reference(&reference)?; // key https://index.docker.io/v1/
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod credentials;
+mod inspect;
 mod passphrase;
+mod reference;
+mod server_url;
 mod signer_key;
+mod trusted_digest;
 
 use std::path::PathBuf;
 
+pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
+pub use credentials::{CredentialHelperRunner, CredentialsError, DOCKER_HUB_AUTH_KEY, DockerConfig, auth_key};
 pub use passphrase::DockerEnvPassphrase;
+pub use reference::{ImageReference, ReferenceError};
+pub use server_url::{DOCKER_HUB_NOTARY_SERVER, ServerUrlError, TRUST_SERVER_VARIABLE, TrustServer, notary_server_url};
 pub use signer_key::{SignerKeyError, generate_signer_key, load_signer_key, validate_signer_name};
+pub use trusted_digest::{SignedDigest, signed_digest};
 
 use crate::trust_dir::{TrustDir, TrustDirError};
 
