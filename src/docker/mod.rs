@@ -39,8 +39,8 @@ mod trusted_digest;
 
 use std::path::PathBuf;
 
-pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
 pub use credentials::{CredentialHelperRunner, CredentialsError, DOCKER_HUB_AUTH_KEY, DockerConfig, auth_key};
+pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
 pub use passphrase::DockerEnvPassphrase;
 pub use reference::{ImageReference, ReferenceError};
 pub use server_url::{DOCKER_HUB_NOTARY_SERVER, ServerUrlError, TRUST_SERVER_VARIABLE, TrustServer, notary_server_url};

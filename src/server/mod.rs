@@ -3,11 +3,22 @@
 //! conventions, size caps enforced while streaming, and typed server errors.
 //!
 //! The update workflow ([`crate::trusted`]) talks to any [`RemoteStore`]; [`NotaryServer`] is
-//! the HTTP implementation.
+//! the HTTP implementation. TLS is rustls on ring (no other crypto backend), with the system's
+//! roots plus any CA given to the [`NotaryServerBuilder`]; `HTTPS_PROXY`, `HTTP_PROXY` and
+//! `NO_PROXY` are honoured.
 
 pub mod auth;
+mod builder;
+mod changefeed;
+mod client;
 mod error;
+pub(crate) mod http;
+mod keys;
 mod store;
+mod tls;
 
-pub use error::ServerError;
+pub use builder::NotaryServerBuilder;
+pub use changefeed::{Change, ChangeCategory, Changefeed};
+pub use client::NotaryServer;
+pub use error::{Errcode, ServerError};
 pub use store::{MetadataName, RemoteStore, limits};
