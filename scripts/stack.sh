@@ -39,8 +39,17 @@ alive() {
   [ -s "$d/pids" ] || return 1
   while read -r p; do
     [ -n "$p" ] || continue
-    kill -0 "$p" 2>/dev/null || return 1
+    running "$p" || return 1
   done <"$d/pids"
+}
+
+# running PID: alive and not a zombie (an exited server stays a zombie until PID 1 reaps it,
+# which can take seconds in a container; it holds no port and no file).
+running() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ "$state" != Z ]
 }
 
 # stop DIR: SIGTERM every recorded PID, wait up to ~5s, then SIGKILL leftovers.
@@ -55,7 +64,7 @@ stop() {
   for i in $(seq 50); do
     local any=0
     while read -r p; do
-      [ -n "$p" ] && kill -0 "$p" 2>/dev/null && any=1
+      [ -n "$p" ] && running "$p" && any=1
     done <"$d/pids"
     [ "$any" = 0 ] && break
     [ "$i" = 50 ] || sleep 0.1
