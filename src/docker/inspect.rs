@@ -16,7 +16,8 @@ pub const REPO_ADMIN: &str = "Repo Admin";
 pub struct TrustInspect {
     /// The reference as given (`docker trust inspect` echoes its argument).
     pub name: String,
-    /// Released tags (signed into `targets` or `targets/releases`), natural sort order.
+    /// Released tags (signed into `targets` or `targets/releases`), in natural order of the
+    /// tag, then by digest.
     pub signed_tags: Vec<SignedTag>,
     /// Signers (delegations other than `targets/releases`), by name descending as docker.
     pub signers: Vec<SignerKeys>,
@@ -106,7 +107,9 @@ fn signed_tags(repo: &TrustedRepository, tag: Option<&str>) -> Vec<SignedTag> {
         }
         rows.push(SignedTag { signed_tag: released.name.clone(), digest: d, signers });
     }
-    rows.sort_by(|a, b| natural_cmp(&a.signed_tag, &b.signed_tag));
+    // Docker sorts only by tag (unstably); rows of one tag signed to several digests are
+    // ordered by digest here so the output is deterministic.
+    rows.sort_by(|a, b| natural_cmp(&a.signed_tag, &b.signed_tag).then_with(|| a.digest.cmp(&b.digest)));
     rows
 }
 

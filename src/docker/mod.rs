@@ -33,6 +33,7 @@ mod credentials;
 mod inspect;
 mod passphrase;
 mod reference;
+mod repository;
 mod server_url;
 mod signer_key;
 mod trusted_digest;
@@ -43,6 +44,7 @@ pub use credentials::{CredentialHelperRunner, CredentialsError, DOCKER_HUB_AUTH_
 pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
 pub use passphrase::DockerEnvPassphrase;
 pub use reference::{ImageReference, ReferenceError};
+pub use repository::{DockerTrust, DockerTrustError};
 pub use server_url::{DOCKER_HUB_NOTARY_SERVER, ServerUrlError, TRUST_SERVER_VARIABLE, TrustServer, notary_server_url};
 pub use signer_key::{SignerKeyError, generate_signer_key, load_signer_key, validate_signer_name};
 pub use trusted_digest::{SignedDigest, signed_digest};

@@ -1,0 +1,84 @@
+//! An image's trust data the way Docker reaches it: the GUN from the reference, the notary
+//! server from `DOCKER_CONTENT_TRUST_SERVER` (or the registry), the registry's credentials,
+//! Docker's TLS directory and trust directory.
+
+use std::path::PathBuf;
+
+use super::{CredentialsError, DockerConfig, ImageReference, ServerUrlError, TrustServer};
+use crate::repository::Repository;
+use crate::server::{NotaryServer, ServerError};
+use crate::trust_dir::{TrustDir, TrustDirError};
+
+/// Docker's content-trust settings: configuration directory, `config.json` and server choice.
+///
+/// Unlike Docker, TLS verification of the notary server is never switched off because the
+/// registry is "insecure" (Docker skips it for loopback registries); opt out explicitly with
+/// [`crate::server::NotaryServerBuilder::danger_accept_invalid_certs_for_host`].
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use notary_client::docker::{DockerTrust, ImageReference, TrustInspect};
+/// let reference = ImageReference::parse("registry.example.com/team/app:1.2")?;
+/// let trusted = DockerTrust::from_env()?.repository(&reference)?.update().await?;
+/// let report = TrustInspect::new(&trusted, "registry.example.com/team/app:1.2", reference.tag());
+/// println!("{}", serde_json::to_string_pretty(&[report])?);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct DockerTrust {
+    config_dir: PathBuf,
+    config: DockerConfig,
+    server: TrustServer,
+}
+
+/// Docker's settings could not be turned into a repository.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DockerTrustError {
+    /// Docker's configuration directory is unknown.
+    #[error(transparent)]
+    ConfigDir(#[from] TrustDirError),
+    /// The registry's credentials could not be obtained.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The notary server URL is invalid.
+    #[error(transparent)]
+    ServerUrl(#[from] ServerUrlError),
+    /// The HTTP client could not be set up (CA or client certificate files, URL).
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+impl DockerTrust {
+    /// Docker's settings from the environment: `$DOCKER_CONFIG` (else `~/.docker`), its
+    /// `config.json`, and `DOCKER_CONTENT_TRUST_SERVER`.
+    pub fn from_env() -> Result<Self, DockerTrustError> {
+        let config_dir = super::config_dir()?;
+        let config = DockerConfig::load(&config_dir)?;
+        Ok(DockerTrust::new(config_dir, config, TrustServer::from_env()))
+    }
+
+    /// Explicit settings.
+    pub fn new(config_dir: impl Into<PathBuf>, config: DockerConfig, server: TrustServer) -> Self {
+        DockerTrust { config_dir: config_dir.into(), config, server }
+    }
+
+    /// The trust directory, `<config dir>/trust`.
+    pub fn trust_dir(&self) -> TrustDir {
+        TrustDir::new(self.config_dir.join("trust"))
+    }
+
+    /// The notary server for `reference`, authenticated with the registry's credentials and
+    /// trusting the CAs in `<config dir>/tls/<notary host>/`.
+    pub fn server(&self, reference: &ImageReference) -> Result<NotaryServer, DockerTrustError> {
+        let url = self.server.url_for(reference)?;
+        let credentials = self.config.credentials_for_reference(reference)?;
+        Ok(NotaryServer::builder(&url).docker_config_dir(&self.config_dir).credentials(credentials).build()?)
+    }
+
+    /// The repository of `reference` (its GUN), on its notary server, cached in Docker's trust
+    /// directory.
+    pub fn repository(&self, reference: &ImageReference) -> Result<Repository, DockerTrustError> {
+        Ok(Repository::new(reference.gun(), self.server(reference)?, self.trust_dir()))
+    }
+}
