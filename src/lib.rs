@@ -4,8 +4,10 @@
 //! Trust: byte-exact with notary 0.7.0, verification that fails closed, no Docker daemon and
 //! no Go tools.
 //!
-//! The happy path of a signer — sign a targets body with a key and produce the exact bytes
-//! notary would upload:
+//! The happy path of a verifier — which digest is `app:1.2` signed to — is
+//! `docker::DockerTrust::from_env()?.repository(&reference)?.update().await?` followed by
+//! [`docker::signed_digest`] (see the README). The happy path of a signer — sign a targets
+//! body with a key and produce the exact bytes notary would upload:
 //!
 //! ```
 //! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -33,8 +35,11 @@
 //! * [`key_file`] — private key files in every format notary and docker read, written as notary does;
 //! * [`passphrase`] — passphrase retrievers (notary's variables, fixed values, prompts);
 //! * [`trust_dir`] — the trust directory shared with the Go tools: key store, metadata cache;
-//! * [`docker`] — Docker's conventions: `DOCKER_CONFIG`, passphrase variables, `docker trust key`;
-//! * [`trusted`] — verified trust data: the TUF walk from root to delegations;
+//! * [`docker`] — Docker's conventions: references → GUNs, server URL, credentials, passphrase
+//!   variables, `docker trust key` and `docker trust inspect`;
+//! * [`server`] — the notary server API: downloads with size caps, TLS, Docker token auth;
+//! * [`repository`] — one GUN on a server, cached in a trust directory: [`repository::Repository::update`];
+//! * [`trusted`] — verified trust data: notary's builder and the Go client's update workflow;
 //! * [`clock`] — injectable time.
 
 #![forbid(unsafe_code)]
