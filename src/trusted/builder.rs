@@ -19,17 +19,20 @@ pub(crate) struct LoadRules {
     pub min_version: u64,
     /// Accept expired metadata (the cached baseline, intermediate roots).
     pub allow_expired: bool,
+    /// A rollback baseline (cached data, used only for its version): as in Go's old builder,
+    /// only root must be loaded first, and a hash is checked only if its parent is loaded.
+    pub baseline: bool,
 }
 
 impl LoadRules {
     /// Current data: version ≥ `min_version`, not expired.
     pub fn current(min_version: u64) -> Self {
-        LoadRules { min_version, allow_expired: false }
+        LoadRules { min_version, allow_expired: false, baseline: false }
     }
 
     /// A rollback baseline: any version, expiry ignored.
     pub fn baseline() -> Self {
-        LoadRules { min_version: 1, allow_expired: true }
+        LoadRules { min_version: 1, allow_expired: true, baseline: true }
     }
 }
 
@@ -155,7 +158,7 @@ impl<'a> RepoBuilder<'a> {
     /// root (`is_final == false`) may be expired, has no known checksum, and becomes the
     /// previous root of the next step; the final root is checked fully.
     pub fn load_root_for_update(&mut self, bytes: &[u8], min_version: u64, is_final: bool) -> Result<(), TrustError> {
-        let rules = LoadRules { min_version, allow_expired: !is_final };
+        let rules = LoadRules { min_version, allow_expired: !is_final, baseline: false };
         self.load_root(bytes, rules, !is_final)?;
         if !is_final {
             self.prev_root = self.root.clone();
@@ -166,7 +169,7 @@ impl<'a> RepoBuilder<'a> {
     /// Loads `timestamp.json`, verified with root's timestamp keys.
     pub fn load_timestamp(&mut self, bytes: &[u8], rules: LoadRules) -> Result<(), TrustError> {
         let role = RoleName::timestamp();
-        let keys = self.base_keys(&role, &RoleName::root())?;
+        let keys = self.base_keys(&role, &RoleName::root(), rules)?;
         let timestamp = parse_and_verify::<Timestamp>(&role, bytes, &keys, rules, self.clock, None)?;
         if timestamp.signed().snapshot_meta().is_none() {
             let e = TrustError::NotListed { role: "snapshot".into(), listed_by: "timestamp" };
@@ -180,7 +183,7 @@ impl<'a> RepoBuilder<'a> {
     /// bytes must match the snapshot's `meta.root`.
     pub fn load_snapshot(&mut self, bytes: &[u8], rules: LoadRules) -> Result<(), TrustError> {
         let role = RoleName::snapshot();
-        let keys = self.base_keys(&role, &RoleName::timestamp())?;
+        let keys = self.base_keys(&role, &RoleName::timestamp(), rules)?;
         let meta = self.expected_meta(&role).cloned();
         let snapshot = parse_and_verify::<Snapshot>(&role, bytes, &keys, rules, self.clock, meta.as_ref())?;
         let version = Some(snapshot.signed().version.get());
@@ -202,14 +205,17 @@ impl<'a> RepoBuilder<'a> {
     /// certificate checks. A delegation that verifies but is expired or below threshold is
     /// remembered as invalid (with its parsed body) for witnessing.
     pub fn load_targets(&mut self, role: &RoleName, bytes: &[u8], rules: LoadRules) -> Result<(), TrustError> {
-        let Some(meta) = self.expected_meta(role).cloned() else {
+        let meta = self.expected_meta(role).cloned();
+        if meta.is_none() && !(rules.baseline && self.snapshot.is_none()) {
             let e = TrustError::NotListed { role: role.to_string(), listed_by: "snapshot" };
             return Err(rejected(role, None, rules, e));
-        };
-        let (keys, paths) = self.delegation_of(role)?;
+        }
+        let (keys, paths) = self.delegation_of(role, rules)?;
         let mut version = None;
         let parsed = (|| {
-            check_hash(role, "snapshot", &meta, bytes)?;
+            if let Some(meta) = &meta {
+                check_hash(role, "snapshot", meta, bytes)?;
+            }
             let parsed = Signed::<Targets>::parse(role.clone(), bytes)?;
             version = Some(parsed.signed().version.get());
             check_version(role, parsed.signed(), rules.min_version)?;
@@ -259,20 +265,21 @@ impl<'a> RepoBuilder<'a> {
         ))
     }
 
-    /// Keys of a base role from the trusted root; `needs` must be loaded first.
-    fn base_keys(&self, role: &RoleName, needs: &RoleName) -> Result<TrustedKeys, TrustError> {
+    /// Keys of a base role from the trusted root; `needs` must be loaded first (only root for
+    /// a baseline).
+    fn base_keys(&self, role: &RoleName, needs: &RoleName, rules: LoadRules) -> Result<TrustedKeys, TrustError> {
         let prerequisite = || TrustError::Prerequisite { role: role.to_string(), needs: needs.to_string() };
         let root = self.root.as_ref().ok_or_else(prerequisite)?;
-        if !self.is_loaded(needs) {
+        if !rules.baseline && !self.is_loaded(needs) {
             return Err(prerequisite());
         }
         Ok(root.signed().trusted_keys(role.as_str()))
     }
 
     /// Keys/threshold and effective paths of a targets role (Go's `GetDelegationRole`).
-    fn delegation_of(&self, role: &RoleName) -> Result<(TrustedKeys, Vec<String>), TrustError> {
+    fn delegation_of(&self, role: &RoleName, rules: LoadRules) -> Result<(TrustedKeys, Vec<String>), TrustError> {
         let Some(parent_name) = role.parent() else {
-            let keys = self.base_keys(role, &RoleName::snapshot())?;
+            let keys = self.base_keys(role, &RoleName::snapshot(), rules)?;
             return Ok((keys, vec![String::new()]));
         };
         let prerequisite = || TrustError::Prerequisite { role: role.to_string(), needs: parent_name.to_string() };

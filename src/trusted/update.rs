@@ -221,7 +221,9 @@ impl Client<'_> {
             Some(meta) => by_hash(role, meta),
             None => (MetadataName::Current(role.clone()), limits::MAX_DOWNLOAD),
         };
-        let cached = self.read_cache(role, limit);
+        // Read beyond the listed length: a longer cached file cannot be current, but it is
+        // still the rollback baseline (Go reads it capped and then has none).
+        let cached = self.read_cache(role, limits::MAX_DOWNLOAD);
         if let Some(cached) = &cached
             && self.new.load(role, cached, LoadRules::current(1)).is_ok()
         {
