@@ -838,3 +838,27 @@ async fn by_hash_names_match_the_remote() {
     assert_eq!(author.remote().published(&by_hash_name("snapshot", &snapshot)), Some(snapshot));
     assert_eq!(author.remote().published("1.root.json"), Some(author.current("root")));
 }
+
+#[tokio::test]
+async fn an_unreadable_cached_root_fails_instead_of_trusting_the_servers_root() {
+    let (author, client) = updated_client().await;
+    // A symlink where the pinned root was: the cache refuses to follow it.
+    let root = client.metadata_dir().join("root.json");
+    let elsewhere = client.trust.path().join("elsewhere.json");
+    std::fs::rename(&root, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &root).unwrap();
+    let err = client.update(&author.remote()).await.unwrap_err();
+    assert!(matches!(err.reason(), TrustError::Source(_)), "{err}");
+    assert!(std::fs::symlink_metadata(&root).unwrap().file_type().is_symlink(), "the pin was replaced");
+}
+
+#[tokio::test]
+async fn a_retry_that_succeeds_reports_the_first_failure_and_only_its_own_fallbacks() {
+    let (mut author, client) = updated_client().await;
+    // Root rotation: the cached root does not match the new snapshot's meta.root, so the first
+    // attempt fails and the retry with the new root succeeds.
+    author.rotate_root_key().await;
+    let trusted = client.update(&author.remote()).await.unwrap();
+    assert!(trusted.warnings().iter().any(|w| matches!(w, UpdateWarning::Retried { .. })), "{:?}", trusted.warnings());
+    assert!(!trusted.served_from_cache());
+}

@@ -2,6 +2,8 @@
 //! the administrative (root and repository) keys — the same content as the docker CLI's JSON
 //! (`cmd/docker-trust/trust/inspect.go`), computed from a verified repository.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::metadata::{RELEASES, RoleName, TARGETS};
@@ -89,24 +91,36 @@ fn signer_name(role: &RoleName) -> String {
 }
 
 fn signed_tags(repo: &TrustedRepository, tag: Option<&str>) -> Vec<SignedTag> {
-    let entries: Vec<_> = repo.all_targets().into_iter().filter(|t| tag.is_none_or(|tag| t.name == tag)).collect();
     let digest = |t: &crate::trusted::TargetEntry| hex::encode(t.meta.sha256().unwrap_or_default());
-    let mut rows: Vec<SignedTag> = Vec::new();
-    for released in entries.iter().filter(|t| is_released(&t.role)) {
-        let d = digest(released);
-        if rows.iter().any(|r| r.signed_tag == released.name && r.digest == d) {
-            continue;
+    let entries: Vec<_> = repo
+        .all_targets()
+        .into_iter()
+        .filter(|t| tag.is_none_or(|tag| t.name == tag))
+        .map(|t| ((t.name.clone(), digest(&t)), t.role))
+        .collect();
+    // Released (tag, digest) pairs, then every other role signing the same pair, in walk order.
+    let mut rows: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (key, role) in &entries {
+        if is_released(role) {
+            rows.entry(key.clone()).or_default();
         }
-        let mut signers: Vec<String> = entries
-            .iter()
-            .filter(|t| !is_released(&t.role) && t.name == released.name && digest(t) == d)
-            .map(|t| signer_name(&t.role))
-            .collect();
-        if signers.is_empty() {
-            signers.push(REPO_ADMIN.to_owned());
-        }
-        rows.push(SignedTag { signed_tag: released.name.clone(), digest: d, signers });
     }
+    for (key, role) in &entries {
+        if !is_released(role)
+            && let Some(signers) = rows.get_mut(key)
+        {
+            signers.push(signer_name(role));
+        }
+    }
+    let mut rows: Vec<SignedTag> = rows
+        .into_iter()
+        .map(|((signed_tag, digest), mut signers)| {
+            if signers.is_empty() {
+                signers.push(REPO_ADMIN.to_owned());
+            }
+            SignedTag { signed_tag, digest, signers }
+        })
+        .collect();
     // Docker sorts only by tag (unstably); rows of one tag signed to several digests are
     // ordered by digest here so the output is deterministic.
     rows.sort_by(|a, b| natural_cmp(&a.signed_tag, &b.signed_tag).then_with(|| a.digest.cmp(&b.digest)));

@@ -103,8 +103,13 @@ impl<'a> RepoBuilder<'a> {
 
     /// The hashes and length a role's file must have, if a trusted parent lists them
     /// (Go's `GetConsistentInfo`): timestamp for snapshot, snapshot for everything else;
-    /// for root, the bootstrapped checksum first.
+    /// for root, the bootstrapped checksum first. An entry with neither hashes nor a length
+    /// counts as absent (Go's `ChecksumKnown`).
     pub fn expected_meta(&self, role: &RoleName) -> Option<&FileMeta> {
+        self.listed_meta(role).filter(|m| m.sha256().is_some() || m.sha512().is_some() || m.length != 0)
+    }
+
+    fn listed_meta(&self, role: &RoleName) -> Option<&FileMeta> {
         match role.as_str() {
             crate::metadata::TIMESTAMP => None,
             crate::metadata::SNAPSHOT => self.timestamp.as_ref().and_then(|t| t.signed().snapshot_meta()),
@@ -185,7 +190,8 @@ impl<'a> RepoBuilder<'a> {
         let role = RoleName::snapshot();
         let keys = self.base_keys(&role, &RoleName::timestamp(), rules)?;
         let meta = self.expected_meta(&role).cloned();
-        let snapshot = parse_and_verify::<Snapshot>(&role, bytes, &keys, rules, self.clock, meta.as_ref())?;
+        let listed = meta.as_ref().map(|m| (m, "timestamp"));
+        let snapshot = parse_and_verify::<Snapshot>(&role, bytes, &keys, rules, self.clock, listed)?;
         let version = Some(snapshot.signed().version.get());
         let root_meta = snapshot.signed().meta.get(crate::metadata::ROOT).cloned().ok_or_else(|| {
             rejected(&role, version, rules, TrustError::NotListed { role: "root".into(), listed_by: "snapshot" })
@@ -205,6 +211,10 @@ impl<'a> RepoBuilder<'a> {
     /// certificate checks. A delegation that verifies but is expired or below threshold is
     /// remembered as invalid (with its parsed body) for witnessing.
     pub fn load_targets(&mut self, role: &RoleName, bytes: &[u8], rules: LoadRules) -> Result<(), TrustError> {
+        if self.is_loaded(role) {
+            // Go's builder refuses a second load: a role listed twice aborts the update.
+            return Err(TrustError::AlreadyLoaded { role: role.to_string() });
+        }
         let meta = self.expected_meta(role).cloned();
         if meta.is_none() && !(rules.baseline && self.snapshot.is_none()) {
             let e = TrustError::NotListed { role: role.to_string(), listed_by: "snapshot" };
@@ -234,7 +244,6 @@ impl<'a> RepoBuilder<'a> {
             return Err(error);
         }
         self.invalid.remove(role);
-        self.targets.retain(|t| t.role() != role);
         self.targets.push(TrustedTargets { metadata: parsed, paths });
         Ok(())
     }
@@ -260,7 +269,7 @@ impl<'a> RepoBuilder<'a> {
             root,
             timestamp,
             snapshot,
-            self.targets,
+            breadth_first(self.targets),
             self.invalid.into_values().collect(),
         ))
     }
@@ -301,6 +310,66 @@ impl<'a> RepoBuilder<'a> {
     }
 }
 
+/// The roles in the order readers walk them (Go's `WalkTargets`: breadth-first from `targets`,
+/// children in delegation order), which decides which role's entry wins for a name.
+fn breadth_first(mut loaded: Vec<TrustedTargets>) -> Vec<TrustedTargets> {
+    let mut order = Vec::with_capacity(loaded.len());
+    let mut queue = std::collections::VecDeque::from([RoleName::targets()]);
+    while let Some(name) = queue.pop_front() {
+        let Some(at) = loaded.iter().position(|t| t.role() == &name) else { continue };
+        let role = loaded.swap_remove(at);
+        queue.extend(role.metadata.signed().delegations.roles().iter().map(|d| d.name.clone()));
+        order.push(role);
+    }
+    order
+}
+
+/// The targets tree in download order (Go's `downloadTargets`): depth-first pre-order from
+/// `targets`, skipping delegations the snapshot does not list and delegations that are expired
+/// or below threshold; any other failure aborts. Drivers fetch each role's bytes themselves.
+pub(crate) struct TargetsWalk {
+    queue: std::collections::VecDeque<RoleName>,
+}
+
+impl TargetsWalk {
+    pub fn new() -> Self {
+        TargetsWalk { queue: std::collections::VecDeque::from([RoleName::targets()]) }
+    }
+
+    /// The next role to load.
+    pub fn next(&mut self, builder: &RepoBuilder<'_>) -> Result<Option<RoleName>, TrustError> {
+        while let Some(role) = self.queue.pop_front() {
+            if builder.expected_meta(&role).is_some() {
+                return Ok(Some(role));
+            }
+            if !role.is_delegation() {
+                return Err(TrustError::NotListed { role: role.to_string(), listed_by: "snapshot" });
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records the outcome of loading `role`: its children are walked next, a skippable
+    /// delegation failure is passed over, anything else is the walk's error.
+    pub fn loaded(
+        &mut self,
+        builder: &RepoBuilder<'_>,
+        role: &RoleName,
+        outcome: Result<(), TrustError>,
+    ) -> Result<(), TrustError> {
+        match outcome {
+            Ok(()) => {
+                for child in builder.children(role).into_iter().rev() {
+                    self.queue.push_front(child);
+                }
+                Ok(())
+            }
+            Err(e) if role.is_delegation() && e.is_skippable_for_delegation() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 fn rejected(role: &RoleName, version: Option<u64>, rules: LoadRules, source: TrustError) -> TrustError {
     TrustError::Rejected { role: role.to_string(), version, min_version: rules.min_version, source: Box::new(source) }
 }
@@ -325,12 +394,12 @@ fn parse_and_verify<T: RoleBody>(
     keys: &TrustedKeys,
     rules: LoadRules,
     clock: &dyn Clock,
-    meta: Option<&FileMeta>,
+    listed: Option<(&FileMeta, &'static str)>,
 ) -> Result<Signed<T>, TrustError> {
     let mut version = None;
     let result = (|| {
-        if let Some(meta) = meta {
-            check_hash(role, "timestamp", meta, bytes)?;
+        if let Some((meta, listed_by)) = listed {
+            check_hash(role, listed_by, meta, bytes)?;
         }
         let parsed = Signed::<T>::parse(role.clone(), bytes)?;
         version = Some(parsed.signed().version().get());

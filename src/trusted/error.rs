@@ -75,6 +75,12 @@ pub enum TrustError {
         /// Listing role.
         listed_by: &'static str,
     },
+    /// A targets role is listed twice in the tree (Go's builder refuses to load a role twice).
+    #[error("{role} is listed more than once in the delegation tree")]
+    AlreadyLoaded {
+        /// Role.
+        role: String,
+    },
     /// A file was loaded out of order (its parent is not trusted yet). A bug in the caller.
     #[error("{role}.json cannot be verified before {needs}")]
     Prerequisite {
@@ -85,7 +91,11 @@ pub enum TrustError {
     },
     /// A downloaded or cached file was rejected: the role, the version seen (if the file
     /// parsed), the lowest version acceptable, and why.
-    #[error("{role}.json{} rejected (trusted version is {min_version}): {source}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
+    #[error(
+        "{role}.json{} rejected{}: {source}",
+        version.map(|v| format!(" version {v}")).unwrap_or_default(),
+        if *min_version > 1 { format!(" (version {min_version} or later expected)") } else { String::new() }
+    )]
     Rejected {
         /// Role.
         role: String,

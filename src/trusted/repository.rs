@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::builder::{LoadRules, RepoBuilder};
+use super::builder::{LoadRules, RepoBuilder, TargetsWalk};
 use super::{MetadataSource, TrustError};
 use crate::certs::TrustPinning;
 use crate::clock::Clock;
@@ -84,6 +84,11 @@ pub enum UpdateWarning {
         /// Why.
         reason: crate::trust_dir::TrustDirError,
     },
+    /// The first attempt failed; the root was updated and the walk retried (and succeeded).
+    Retried {
+        /// Why the first attempt failed.
+        reason: String,
+    },
     /// A cached file could not be read and was treated as absent.
     CacheNotRead {
         /// The role.
@@ -101,6 +106,9 @@ impl std::fmt::Display for UpdateWarning {
             }
             UpdateWarning::CacheNotWritten { role, reason } => write!(f, "{role}: not cached: {reason}"),
             UpdateWarning::CacheNotRead { role, reason } => write!(f, "{role}: cached copy ignored: {reason}"),
+            UpdateWarning::Retried { reason } => {
+                write!(f, "first attempt failed, retried with an updated root: {reason}")
+            }
         }
     }
 }
@@ -139,16 +147,10 @@ impl TrustedRepository {
         for role in [RoleName::timestamp(), RoleName::snapshot()] {
             builder.load(&role, &read_required(source, &role)?, rules)?;
         }
-        let mut queue = vec![RoleName::targets()];
-        while let Some(role) = queue.pop() {
-            if builder.is_loaded(&role) || (role.is_delegation() && builder.expected_meta(&role).is_none()) {
-                continue;
-            }
-            match builder.load(&role, &read_required(source, &role)?, rules) {
-                Ok(()) => queue.extend(builder.children(&role).into_iter().rev()),
-                Err(e) if role.is_delegation() && e.is_skippable_for_delegation() => {}
-                Err(e) => return Err(e),
-            }
+        let mut walk = TargetsWalk::new();
+        while let Some(role) = walk.next(&builder)? {
+            let outcome = builder.load(&role, &read_required(source, &role)?, rules);
+            walk.loaded(&builder, &role, outcome)?;
         }
         builder.finish()
     }
@@ -213,7 +215,8 @@ impl TrustedRepository {
     pub fn snapshot(&self) -> &Signed<Snapshot> {
         &self.snapshot
     }
-    /// Every verified targets role in walk order (`targets` first).
+    /// Every verified targets role in walk order: breadth-first from `targets`, children in
+    /// delegation order (notary's `WalkTargets`).
     pub fn targets_roles(&self) -> &[TrustedTargets] {
         &self.targets
     }

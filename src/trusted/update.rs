@@ -12,9 +12,7 @@
 //!
 //! The cache holds the raw downloaded bytes, and a file is written only after it verified.
 
-use std::collections::VecDeque;
-
-use super::builder::{LoadRules, RepoBuilder};
+use super::builder::{LoadRules, RepoBuilder, TargetsWalk};
 use super::{MetadataSource, TrustError, TrustedRepository, UpdateWarning};
 use crate::certs::TrustPinning;
 use crate::clock::Clock;
@@ -65,8 +63,10 @@ impl<'a> Update<'a> {
     /// Runs the update and returns the verified repository.
     pub async fn run(&self) -> Result<TrustedRepository, TrustError> {
         let mut client = self.bootstrap().await?;
-        if client.update_once().await.is_err() {
+        if let Err(first) = client.update_once().await {
             // Go resets and retries once with a fresh root, whatever the first error was.
+            client.warnings.retain(|w| !matches!(w, UpdateWarning::ServedFromCache { .. }));
+            client.warnings.push(UpdateWarning::Retried { reason: first.to_string() });
             client.new = client.new.bootstrap_new(client.new_pinning);
             client.update_root().await?;
             client.update_once().await?;
@@ -88,7 +88,9 @@ impl<'a> Update<'a> {
         };
         let root = RoleName::root();
         let mut min_version = 1;
-        if let Some(cached) = client.read_cache(&root, limits::MAX_DOWNLOAD) {
+        // The cached root is the pin: one that exists but cannot be read is an error, never a
+        // reason to trust whatever root the server sends.
+        if let Some(cached) = self.cache.source().read(&root)? {
             // A cached root that cannot even be loaded as a baseline is fatal: it is the pin.
             client.old.load_root(&cached, LoadRules::baseline(), false)?;
             let mut from_cache = RepoBuilder::new(gun, &TOFU, self.clock);
@@ -152,23 +154,10 @@ impl Client<'_> {
     /// Step 4: the targets tree, depth-first pre-order, skipping roles the snapshot does not
     /// list and delegations that are expired or below threshold.
     async fn download_targets(&mut self) -> Result<(), TrustError> {
-        let mut queue = VecDeque::from([RoleName::targets()]);
-        while let Some(role) = queue.pop_front() {
-            if self.new.expected_meta(&role).is_none() {
-                if role.is_delegation() {
-                    continue;
-                }
-                return Err(TrustError::NotListed { role: role.to_string(), listed_by: "snapshot" });
-            }
-            match self.load_cache_then_remote(&role).await {
-                Ok(()) => {
-                    for child in self.new.children(&role).into_iter().rev() {
-                        queue.push_front(child);
-                    }
-                }
-                Err(e) if role.is_delegation() && e.is_skippable_for_delegation() => {}
-                Err(e) => return Err(e),
-            }
+        let mut walk = TargetsWalk::new();
+        while let Some(role) = walk.next(&self.new)? {
+            let outcome = self.load_cache_then_remote(&role).await;
+            walk.loaded(&self.new, &role, outcome)?;
         }
         Ok(())
     }
