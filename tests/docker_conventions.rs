@@ -29,6 +29,14 @@ esac"#,
     ("empty", "exit 0"),
     ("broken", "echo 'error getting credentials - keychain is locked' >&2\necho 'keychain is locked'\nexit 3"),
     ("hang", "exec sleep 30"),
+    // Prints the credentials, then fails: the error must not echo them.
+    (
+        "leaky",
+        r#"printf '{"Username":"u","Secret":"leaked-s3cret"}\n'
+echo 'store is read-only' >&2
+exit 2"#,
+    ),
+    ("leaky-silent", r#"printf '{"Username":"u","Secret":"leaked-s3cret"}'; exit 1"#),
     ("chatty", "head -c 2000000 /dev/zero"),
     ("trailing", r#"printf '{"Username":"u","Secret":"p"}\nextra output'"#),
 ];
@@ -150,6 +158,24 @@ fn helper_failure_names_the_helper_and_its_message() {
     let text = err.to_string();
     assert!(matches!(err, CredentialsError::HelperFailed { .. }), "{text}");
     assert!(text.contains("docker-credential-broken") && text.contains("keychain is locked"), "{text}");
+}
+
+#[test]
+fn helper_failure_never_echoes_stdout() {
+    let err = config_with(r#"{"credsStore": "leaky"}"#).credentials_for("docker.io").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, CredentialsError::HelperFailed { .. }), "{text}");
+    assert!(text.contains("store is read-only") && !text.contains("leaked-s3cret"), "{text}");
+    let err = config_with(r#"{"credsStore": "leaky-silent"}"#).credentials_for("docker.io").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, CredentialsError::HelperFailed { .. }), "{text}");
+    assert!(text.contains("no message on stderr") && !text.contains("leaked-s3cret"), "{text}");
+}
+
+#[test]
+fn huge_helper_timeouts_do_not_overflow() {
+    let runner = CredentialHelperRunner::new().with_helper_dirs([helper_dir()]).with_timeout(Duration::MAX);
+    assert_eq!(runner.get("fake", "https://index.docker.io/v1/").unwrap().username(), Some("hubuser"));
 }
 
 #[test]

@@ -18,9 +18,11 @@ fn role(name: &str) -> RoleName {
     RoleName::new(name).unwrap()
 }
 
-/// A repository where every targets role is signed by one delegation key; `tree` maps a
-/// role to its (children, own targets).
-async fn write_repo(dir: &std::path::Path, tree: &[(&str, &[&str], &[(&str, u8)])]) {
+/// One targets role: its name, its delegated children and its own targets (name, digest byte).
+type RoleSpec<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, u8)]);
+
+/// A repository where every targets role is signed by one delegation key.
+async fn write_repo(dir: &std::path::Path, tree: &[RoleSpec<'_>]) {
     let now = Utc::now();
     let later = Expires::from_utc(now + Duration::days(365));
     let root_key = SoftwareKey::generate_p256().unwrap();
@@ -31,7 +33,7 @@ async fn write_repo(dir: &std::path::Path, tree: &[(&str, &[&str], &[(&str, u8)]
     let one = |k: &SoftwareKey| RoleKeys::new(vec![k.public_key().id().clone()], 1);
     let root = Root {
         consistent_snapshot: false,
-        expires: later.clone(),
+        expires: later,
         keys: BTreeMap::from([
             (root_key.public_key().id().clone(), root_key.public_key().clone()),
             (id.clone(), key.public_key().clone()),
@@ -44,7 +46,7 @@ async fn write_repo(dir: &std::path::Path, tree: &[(&str, &[&str], &[(&str, u8)]
     let root = Signed::sign(RoleName::root(), root, &[&root_key]).await.unwrap();
     let mut bytes = BTreeMap::from([("root".to_owned(), root.to_file_bytes().unwrap())]);
     for (name, children, own) in tree {
-        let mut body = Targets::new(later.clone(), Version::FIRST);
+        let mut body = Targets::new(later, Version::FIRST);
         for (target, byte) in *own {
             body.targets.insert((*target).to_owned(), FileMeta::sha256_only([*byte; 32], 1));
         }
@@ -59,7 +61,7 @@ async fn write_repo(dir: &std::path::Path, tree: &[(&str, &[&str], &[(&str, u8)]
         bytes.insert((*name).to_owned(), signed.to_file_bytes().unwrap());
     }
     let snapshot = Snapshot {
-        expires: later.clone(),
+        expires: later,
         meta: bytes.iter().map(|(n, b)| (n.clone(), FileMeta::for_metadata_bytes(b))).collect(),
         version: Version::FIRST,
     };

@@ -39,7 +39,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::reference::{DOCKER_HUB_DOMAIN, ImageReference, LEGACY_DOCKER_HUB_DOMAIN};
-use crate::metadata::clip;
+use crate::metadata::{clip, clip_to};
 use crate::server::auth::Credentials;
 use crate::trust_dir::TrustDirError;
 
@@ -58,7 +58,8 @@ const MESSAGE_ECHO: usize = 300;
 /// Reading Docker's configuration or asking a credential helper failed.
 ///
 /// Messages never contain secrets: `config.json` parse errors give the position and the
-/// field path, not the offending text, and a helper's successful output is never echoed.
+/// field path, not the offending text, and a helper's stdout (which may hold the secret,
+/// even when it fails) is never echoed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialsError {
@@ -280,21 +281,17 @@ impl CredentialHelperRunner {
         let output = self.collect(&mut child, &program, server_url)?;
 
         if !output.status.success() {
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let message = stdout.trim();
-            if message == NOT_FOUND_MESSAGE {
+            if output.stdout.trim_ascii() == NOT_FOUND_MESSAGE.as_bytes() {
                 return Ok(None);
             }
-            let message = if message.is_empty() {
-                String::from_utf8_lossy(&output.stderr).trim().to_owned()
-            } else {
-                message.to_owned()
+            // Only stderr is echoed: a buggy helper may have printed the credentials to stdout
+            // before failing.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let message = match stderr.trim() {
+                "" => "no message on stderr (its stdout is not shown: it may hold credentials)".to_owned(),
+                text => clip_to(text, MESSAGE_ECHO),
             };
-            return Err(CredentialsError::HelperFailed {
-                program,
-                status: output.status.to_string(),
-                message: clip_to(&message, MESSAGE_ECHO),
-            });
+            return Err(CredentialsError::HelperFailed { program, status: output.status.to_string(), message });
         }
         // Like Go's json.Decoder: the first JSON value counts, trailing bytes are ignored.
         let mut values = serde_json::Deserializer::from_slice(&output.stdout).into_iter::<HelperCredentials>();
@@ -329,7 +326,8 @@ impl CredentialHelperRunner {
     /// within the timeout. On timeout the helper is killed; readers blocked by a grandchild
     /// that still holds the pipes are left to finish on their own.
     fn collect(&self, child: &mut Child, program: &str, server_url: &str) -> Result<HelperOutput, CredentialsError> {
-        let deadline = Instant::now() + self.timeout;
+        // A timeout too long to represent (`Duration::MAX`) means no deadline.
+        let deadline = Instant::now().checked_add(self.timeout);
         let io_err = |source| CredentialsError::HelperIo { program: program.to_owned(), source };
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             kill(child);
@@ -363,11 +361,11 @@ impl CredentialHelperRunner {
                 break status;
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 kill(child);
                 return Err(CredentialsError::HelperTimeout { program: program.to_owned(), timeout: self.timeout });
             }
-            thread::sleep(pause.min(deadline - now));
+            thread::sleep(deadline.map_or(pause, |deadline| pause.min(deadline - now)));
             pause = (pause * 2).min(Duration::from_millis(20));
         };
 
@@ -844,13 +842,6 @@ fn json_position(e: &serde_json::Error) -> String {
 }
 
 /// `s`, or its first `limit` characters and how much was cut.
-fn clip_to(s: &str, limit: usize) -> String {
-    match s.char_indices().nth(limit) {
-        None => s.to_owned(),
-        Some((i, _)) => format!("{}…({} bytes in all)", &s[..i], s.len()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,12 @@
 
 use std::fmt;
 
+use url::Url;
+
 use super::reference::{DOCKER_HUB_DOMAIN, ImageReference, LEGACY_DOCKER_HUB_DOMAIN};
 use crate::metadata::clip;
 use crate::passphrase::EnvLookup;
+use crate::server::redact_url;
 
 /// Docker Hub's notary server.
 pub const DOCKER_HUB_NOTARY_SERVER: &str = "https://notary.docker.io";
@@ -23,12 +26,13 @@ pub const TRUST_SERVER_VARIABLE: &str = "DOCKER_CONTENT_TRUST_SERVER";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerUrlError {
-    /// `DOCKER_CONTENT_TRUST_SERVER` is set but is not an `https://host…` URL.
+    /// `DOCKER_CONTENT_TRUST_SERVER` is set but is not an `https://host…` URL without
+    /// credentials, query or fragment.
     #[error(
-        "valid https URL required for trust server, got {value:?}: set DOCKER_CONTENT_TRUST_SERVER to https://<host>[:port] or unset it"
+        "valid https URL required for trust server, got {value:?}: set DOCKER_CONTENT_TRUST_SERVER to https://<host>[:port][/path] (without user:password@, query or fragment) or unset it"
     )]
     NotHttps {
-        /// The variable's (clipped) value.
+        /// The variable's value, clipped and with any `user:password@` redacted.
         value: String,
     },
     /// The registry is not a `host[:port]`.
@@ -41,8 +45,9 @@ pub enum ServerUrlError {
 
 /// Resolves the notary server of a registry as Docker does:
 ///
-/// 1. `DOCKER_CONTENT_TRUST_SERVER`, if set and non-empty; it must be an `https` URL and is
-///    returned unchanged (as Docker does; a trailing `/` is kept);
+/// 1. `DOCKER_CONTENT_TRUST_SERVER`, if set and non-empty; it must be an `https` URL (without
+///    credentials, query or fragment, which [`NotaryServerBuilder`](crate::server::NotaryServerBuilder)
+///    refuses too) and is returned unchanged (as Docker does; a trailing `/` is kept);
 /// 2. `https://notary.docker.io` for Docker Hub (`docker.io`, `index.docker.io`);
 /// 3. otherwise `https://<registry host[:port]>`: the registry serves its own trust data.
 ///
@@ -116,7 +121,7 @@ impl TrustServer {
             return if is_https_url(&value) {
                 Ok(value)
             } else {
-                Err(ServerUrlError::NotHttps { value: clip(&value) })
+                Err(ServerUrlError::NotHttps { value: clip(&redact_url(&value)) })
             };
         }
         let bad = registry.is_empty()
@@ -152,15 +157,22 @@ pub fn notary_server_url(reference: &ImageReference) -> Result<String, ServerUrl
 }
 
 /// What Go's `url.Parse(s)` + `Scheme == "https"` accepts, made stricter: the scheme must be
-/// followed by `//` and a non-empty host, and no whitespace or control characters appear.
+/// followed by `//` and a valid, non-empty host; no whitespace or control characters appear
+/// (the URL parser would silently drop some); and, as the server builder demands, there is no
+/// `user:password@`, query or fragment.
 fn is_https_url(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once("://") else { return false };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit('@').next().unwrap_or_default();
-    scheme.eq_ignore_ascii_case("https")
-        && !host.is_empty()
-        && !host.starts_with(':')
-        && !value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    let Some((scheme, _)) = value.split_once("://") else { return false };
+    if !scheme.eq_ignore_ascii_case("https") || value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        return false;
+    }
+    Url::parse(value).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url.host().is_some()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none()
+    })
 }
 
 #[cfg(test)]
@@ -218,6 +230,37 @@ mod tests {
             assert!(err.to_string().contains("DOCKER_CONTENT_TRUST_SERVER"), "{err}");
         }
         assert!(with_server("HTTPS://notary.example.com").url_for_registry("x.io").is_ok());
+        assert!(with_server("https://notary.example.com:4443/prefix/").url_for_registry("x.io").is_ok());
+        assert!(with_server("https://[::1]:4443").url_for_registry("x.io").is_ok());
+    }
+
+    #[test]
+    fn trust_server_variable_must_not_carry_credentials_query_or_fragment() {
+        for bad in [
+            "https://alice:hunter2@notary.example.com",
+            "https://alice@notary.example.com",
+            "https://:hunter2@notary.example.com",
+            "https://notary.example.com/?token=hunter2",
+            "https://notary.example.com/#frag",
+            "https://notary.example.com:bad/",
+            "https://:4443/",
+        ] {
+            let err = with_server(bad).url_for_registry("docker.io").unwrap_err();
+            assert!(matches!(err, ServerUrlError::NotHttps { .. }), "{bad}");
+            if bad.contains('@') {
+                assert!(!err.to_string().contains("hunter2") && !err.to_string().contains("alice"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejected_trust_server_values_are_redacted_and_clipped() {
+        let err = with_server("http://alice:hunter2@notary.example.com").url_for_registry("docker.io").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("<redacted>@notary.example.com") && !text.contains("hunter2"), "{text}");
+        let long: &'static str = Box::leak(format!("http://{}", "h".repeat(100_000)).into_boxed_str());
+        let text = with_server(long).url_for_registry("docker.io").unwrap_err().to_string();
+        assert!(text.len() < 1000, "{}", text.len());
     }
 
     #[test]

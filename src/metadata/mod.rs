@@ -31,7 +31,7 @@ pub use common::{
 };
 pub use envelope::{RoleBody, Signature, Signed, SigningError};
 pub use error::MetadataError;
-pub(crate) use error::clip;
+pub(crate) use error::{clip, clip_to};
 pub use file_meta::{Custom, FileMeta, HashMismatch, SHA256, SHA512};
 pub use gun::Gun;
 pub use key::{InvalidKeyId, KeyId, KeyType, PublicKey};

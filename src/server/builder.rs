@@ -12,6 +12,7 @@ use super::ServerError;
 use super::auth::{Authenticator, Credentials};
 use super::client::NotaryServer;
 use super::http::is_loopback;
+use super::proxy::ProxyEnv;
 use super::tls::{self, TlsOptions};
 
 /// Go's dial timeout (`utils.ConfigureClientTLS` callers use 30 s).
@@ -223,12 +224,22 @@ impl NotaryServerBuilder {
             // Like Go's RoundTripper: a redirect is an answer, not something to follow with
             // the Authorization header.
             .redirect(reqwest::redirect::Policy::none())
+            // HTTPS_PROXY & co. from the environment, but never for loopback hosts (reqwest's
+            // system proxy would send plain-http requests to 127.0.0.1, credentials included,
+            // to a remote proxy).
+            .proxy(ProxyEnv::from_env().into_reqwest())
             .user_agent(self.user_agent.clone());
         if let Some(timeout) = self.timeout {
             client = client.timeout(timeout);
         }
         let client = client.build().map_err(|e| ServerError::config(format!("cannot create the HTTP client: {e}")))?;
-        Ok(NotaryServer::from_parts(client, base, Authenticator::new(self.credentials), self.retries))
+        let server_is_loopback = is_loopback(&host);
+        Ok(NotaryServer::from_parts(
+            client,
+            base,
+            Authenticator::new(self.credentials, server_is_loopback),
+            self.retries,
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::auth::Scope;
 use super::client::Call;
 use super::{NotaryServer, ServerError, limits};
-use crate::metadata::Gun;
+use crate::metadata::{Gun, clip};
 
 /// One page of the changefeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +78,9 @@ pub(crate) fn parse_changefeed(body: &[u8], resource: &str) -> Result<Changefeed
         .unwrap_or_default()
         .into_iter()
         .map(|c| {
+            let (id, at) = (clip(&c.id), clip(&c.created_at));
             let created_at = DateTime::parse_from_rfc3339(&c.created_at)
-                .map_err(|e| malformed(format!("record {}: CreatedAt {:?} is not a time ({e})", c.id, c.created_at)))?
+                .map_err(|e| malformed(format!("record {id}: CreatedAt {at:?} is not a time ({e})")))?
                 .with_timezone(&Utc);
             let category = match c.category.as_str() {
                 "update" => ChangeCategory::Update,
@@ -149,5 +150,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("record 9"), "{e}");
+        let body = format!(
+            r#"{{"count":1,"records":[{{"ID":"{}","CreatedAt":"{}","GUN":"g","Version":1,"Category":"update"}}]}}"#,
+            "i".repeat(100_000),
+            "t".repeat(100_000)
+        );
+        let e = parse_changefeed(body.as_bytes(), "r").unwrap_err().to_string();
+        assert!(e.len() < 1000 && e.contains("100000 bytes in all"), "{}", e.len());
     }
 }

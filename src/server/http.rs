@@ -6,6 +6,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use super::ServerError;
 use super::error::Errcode;
@@ -47,6 +48,36 @@ pub(crate) async fn read_capped(
     Ok(body)
 }
 
+/// [`read_capped`] for a body holding secrets (a token response): the buffer, and every
+/// smaller one it outgrew, is zeroized when dropped.
+pub(crate) async fn read_capped_secret(
+    mut response: reqwest::Response,
+    limit: u64,
+    resource: &str,
+) -> Result<Zeroizing<Vec<u8>>, ServerError> {
+    let too_large = || ServerError::TooLarge { resource: resource.to_owned(), limit };
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let initial = announced.unwrap_or(4096).min(limit).min(1 << 20);
+    let mut body = Zeroizing::new(Vec::with_capacity(usize::try_from(initial).unwrap_or(0)));
+    while let Some(chunk) = response.chunk().await.map_err(|e| network_error(resource, &e))? {
+        let total = body.len().saturating_add(chunk.len());
+        if u64::try_from(total).unwrap_or(u64::MAX) > limit {
+            return Err(too_large());
+        }
+        if total > body.capacity() {
+            // Grow by hand: `Vec`'s own reallocation would free the old buffer unzeroized.
+            let mut bigger = Zeroizing::new(Vec::with_capacity(total.max(body.capacity().saturating_mul(2))));
+            bigger.extend_from_slice(&body);
+            body = bigger;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Reads at most [`MAX_ERROR_BODY`] bytes of an error response; a read error or an oversized
 /// body yields what could be read (nothing), since the status alone already says enough.
 async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> {
@@ -77,18 +108,11 @@ struct ErrcodeEntry {
     detail: Option<serde_json::Value>,
 }
 
-/// Longest text kept from a server-supplied field.
+/// Longest text kept from a server-supplied field (bytes; see [`clip`]).
 const MAX_FIELD: usize = 512;
 
 fn clip(s: &str) -> String {
-    if s.len() <= MAX_FIELD {
-        return s.to_owned();
-    }
-    let mut end = MAX_FIELD;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", s.get(..end).unwrap_or_default())
+    crate::metadata::clip_to(s, MAX_FIELD)
 }
 
 /// Parses an errcode body; `None` if it is not one.
@@ -246,7 +270,7 @@ mod tests {
         assert_eq!(e.detail.as_deref(), Some("plain text"));
         let long = format!(r#"{{"errors":[{{"code":"X","message":"{}"}}]}}"#, "é".repeat(600));
         let e = parse_errcode(long.as_bytes()).unwrap();
-        assert!(e.message.unwrap().len() <= MAX_FIELD + "…".len());
+        assert!(e.message.unwrap().chars().count() <= MAX_FIELD + "…(9999 bytes in all)".len());
         assert_eq!(parse_errcode(b"not json"), None);
         assert_eq!(parse_errcode(br#"{"errors":[]}"#), None);
         assert_eq!(parse_errcode(b"{}"), None);

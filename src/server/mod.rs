@@ -4,8 +4,8 @@
 //!
 //! The update workflow ([`crate::trusted`]) talks to any [`RemoteStore`]; [`NotaryServer`] is
 //! the HTTP implementation. TLS is rustls on ring (no other crypto backend), with the system's
-//! roots plus any CA given to the [`NotaryServerBuilder`]; `HTTPS_PROXY`, `HTTP_PROXY` and
-//! `NO_PROXY` are honoured.
+//! roots plus any CA given to the [`NotaryServerBuilder`]; `HTTPS_PROXY`, `HTTP_PROXY`,
+//! `ALL_PROXY` and `NO_PROXY` are honoured, except that loopback hosts are never proxied.
 
 pub mod auth;
 mod builder;
@@ -14,10 +14,12 @@ mod client;
 mod error;
 pub(crate) mod http;
 mod keys;
+mod proxy;
 mod store;
 mod tls;
 
 pub use builder::NotaryServerBuilder;
+pub(crate) use builder::redact_url;
 pub use changefeed::{Change, ChangeCategory, Changefeed};
 pub use client::NotaryServer;
 pub use error::{Errcode, ServerError};

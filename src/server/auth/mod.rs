@@ -85,6 +85,9 @@ struct CachedToken {
 /// requests pre-authorise without a wasted round trip) and the tokens obtained, per scope.
 pub(crate) struct Authenticator {
     credentials: Credentials,
+    /// Whether the notary server is on a loopback host: only then may a token realm be plain
+    /// `http` on a loopback host (a remote server must not direct credentials to a local port).
+    server_is_loopback: bool,
     challenge: Mutex<Option<Challenge>>,
     tokens: Mutex<HashMap<TokenKey, CachedToken>>,
 }
@@ -107,8 +110,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Authenticator {
-    pub(crate) fn new(credentials: Credentials) -> Self {
-        Authenticator { credentials, challenge: Mutex::new(None), tokens: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(credentials: Credentials, server_is_loopback: bool) -> Self {
+        Authenticator {
+            credentials,
+            server_is_loopback,
+            challenge: Mutex::new(None),
+            tokens: Mutex::new(HashMap::new()),
+        }
     }
 
     pub(crate) fn credentials(&self) -> &Credentials {
@@ -203,14 +211,21 @@ impl Authenticator {
         {
             return Ok(Authorization::Bearer(cached.value.clone()));
         }
-        let token = token::fetch(client, &self.credentials, &key.0, key.1.as_deref(), scope.as_str(), resource).await?;
+        let realm = token::Realm { url: &key.0, server_is_loopback: self.server_is_loopback };
+        let token = token::fetch(client, &self.credentials, &realm, key.1.as_deref(), scope.as_str(), resource).await?;
         let value = token.value.clone();
         let mut tokens = lock(&self.tokens);
         let now = Instant::now();
         tokens.retain(|_, t| t.valid_until > now);
-        tokens.insert(key, CachedToken { value: token.value, valid_until: now + token.usable_for });
+        tokens.insert(key, CachedToken { value: token.value, valid_until: valid_until(now, token.usable_for) });
         Ok(Authorization::Bearer(value))
     }
+}
+
+/// When a token usable for `usable_for` from `now` stops being used; a lifetime too long to
+/// represent is not cached at all (the token is used once).
+fn valid_until(now: Instant, usable_for: std::time::Duration) -> Instant {
+    now.checked_add(usable_for).unwrap_or(now)
 }
 
 fn token_key(challenge: &Challenge, scope: &Scope) -> Option<TokenKey> {
@@ -235,8 +250,17 @@ mod tests {
     }
 
     #[test]
+    fn huge_token_lifetimes_do_not_overflow() {
+        let now = Instant::now();
+        assert_eq!(valid_until(now, std::time::Duration::MAX), now);
+        assert_eq!(valid_until(now, std::time::Duration::from_secs(60)), now + std::time::Duration::from_secs(60));
+        let t = token::parse_response(format!(r#"{{"token":"t","expires_in":{}}}"#, i64::MAX).as_bytes(), "r").unwrap();
+        assert!(valid_until(now, t.usable_for) > now);
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
-        let a = Authenticator::new(Credentials::basic("alice", "s3cret-pass"));
+        let a = Authenticator::new(Credentials::basic("alice", "s3cret-pass"), false);
         lock(&a.tokens).insert(
             ("https://auth/token".into(), None, "repository:x:pull".into()),
             CachedToken { value: Zeroizing::new("tok-SECRET".into()), valid_until: Instant::now() },

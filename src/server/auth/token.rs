@@ -7,7 +7,8 @@
 //!   `grant_type=refresh_token&refresh_token=…&service=…&scope=…&client_id=notary-client`.
 //!
 //! The answer is JSON with `token` or `access_token`, `expires_in` (at least 60 s, Docker's
-//! minimum) and optionally `issued_at`; its body is read up to 1 MiB.
+//! minimum; at most 24 h are believed) and optionally `issued_at`; its body is read up to
+//! 1 MiB.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::Credentials;
+use crate::metadata::clip;
 use crate::server::ServerError;
 use crate::server::http::{self, is_loopback};
 
@@ -23,6 +25,8 @@ use crate::server::http::{self, is_loopback};
 const MAX_TOKEN_RESPONSE: u64 = 1 << 20;
 /// Docker's minimum (and default) token lifetime.
 const MIN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest token lifetime believed (a huge `expires_in` must not overflow a deadline).
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// The OAuth2 `client_id` sent with refresh-token grants.
 const CLIENT_ID: &str = "notary-client";
 
@@ -35,51 +39,70 @@ pub(crate) struct Token {
 }
 
 /// What the token service answers (both the GET and the OAuth2 POST shapes).
+/// Both token fields are zeroized on drop, the one not chosen included.
 #[derive(Deserialize)]
 struct TokenResponse {
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(default)]
-    access_token: Option<String>,
+    #[serde(default, deserialize_with = "secret")]
+    token: Option<Zeroizing<String>>,
+    #[serde(default, deserialize_with = "secret")]
+    access_token: Option<Zeroizing<String>>,
     #[serde(default)]
     expires_in: Option<i64>,
 }
 
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Zeroizing<String>>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(Zeroizing::new))
+}
+
+/// A token realm as the server gave it, and where the server itself is.
+pub(crate) struct Realm<'a> {
+    /// The realm URL from the challenge.
+    pub(crate) url: &'a str,
+    /// Whether the notary server is on a loopback host.
+    pub(crate) server_is_loopback: bool,
+}
+
 /// Checks that a realm is a URL we may send credentials to: `https`, or `http` to a loopback
-/// host only (a plain-HTTP realm elsewhere would carry passwords and tokens in clear).
-pub(crate) fn realm_url(realm: &str, resource: &str) -> Result<Url, ServerError> {
-    let url = Url::parse(realm).map_err(|e| ServerError::Unauthorized {
-        resource: resource.to_owned(),
-        reason: format!("the server's token realm {realm:?} is not a valid URL ({e})"),
-    })?;
-    let ok = match url.scheme() {
-        "https" => true,
-        "http" => url.host().is_some_and(|h| is_loopback(&h)),
-        _ => false,
-    };
-    if !ok {
-        return Err(ServerError::Unauthorized {
-            resource: resource.to_owned(),
-            reason: format!(
-                "the server's token realm {realm} is not https (plain http is accepted for loopback hosts only); \
-                 refusing to send credentials or tokens in clear"
-            ),
-        });
+/// host when the notary server is on a loopback host too (a plain-HTTP realm elsewhere would
+/// carry passwords and tokens in clear, and a remote server must not direct them to a local
+/// port).
+pub(crate) fn realm_url(realm: &Realm<'_>, resource: &str) -> Result<Url, ServerError> {
+    let shown = clip(realm.url);
+    let refuse = |reason: String| ServerError::Unauthorized { resource: resource.to_owned(), reason };
+    let url = Url::parse(realm.url)
+        .map_err(|e| refuse(format!("the server's token realm {shown:?} is not a valid URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if url.host().is_some_and(|h| is_loopback(&h)) => {
+            if realm.server_is_loopback {
+                Ok(url)
+            } else {
+                Err(refuse(format!(
+                    "the server's token realm {shown} is plain http on this machine, but the notary server is not: \
+                     a plain-http realm is accepted only when the server is on a loopback host too; refusing to \
+                     send credentials or tokens there"
+                )))
+            }
+        }
+        _ => Err(refuse(format!(
+            "the server's token realm {shown} is not https (plain http is accepted for loopback hosts only); \
+             refusing to send credentials or tokens in clear"
+        ))),
     }
-    Ok(url)
 }
 
 /// Asks `realm` for a token for `scope` of `service`.
 pub(crate) async fn fetch(
     client: &reqwest::Client,
     credentials: &Credentials,
-    realm: &str,
+    realm: &Realm<'_>,
     service: Option<&str>,
     scope: &str,
     resource: &str,
 ) -> Result<Token, ServerError> {
     let mut url = realm_url(realm, resource)?;
-    let where_ = format!("{resource}: token service {}", url.as_str());
+    let shown_realm = clip(url.as_str());
+    let where_ = format!("{resource}: token service {shown_realm}");
     let request = match credentials {
         Credentials::IdentityToken { token, .. } => {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -90,11 +113,13 @@ pub(crate) async fn fetch(
             }
             form.append_pair("scope", scope);
             form.append_pair("client_id", CLIENT_ID);
-            let body = Zeroizing::new(form.finish());
+            let mut body = Zeroizing::new(form.finish());
+            // Handed to reqwest without a copy; reqwest frees its request body without
+            // zeroizing it (that would take `bytes::Bytes::from_owner` with a zeroizing owner).
             client
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body.as_bytes().to_vec())
+                .body(std::mem::take(&mut *body))
         }
         _ => {
             {
@@ -134,7 +159,7 @@ pub(crate) async fn fetch(
         return Err(ServerError::Unauthorized {
             resource: resource.to_owned(),
             reason: format!(
-                "the token service {realm} refused {who} for scope {scope} (HTTP {}); {hint}",
+                "the token service {shown_realm} refused {who} for scope {scope} (HTTP {}); {hint}",
                 status.as_u16()
             ),
         });
@@ -142,7 +167,7 @@ pub(crate) async fn fetch(
     if !status.is_success() {
         return Err(ServerError::Unavailable { resource: where_, status: status.as_u16(), code: None });
     }
-    let body = http::read_capped(response, MAX_TOKEN_RESPONSE, &where_).await?;
+    let body = http::read_capped_secret(response, MAX_TOKEN_RESPONSE, &where_).await?;
     parse_response(&body, &where_)
 }
 
@@ -153,21 +178,17 @@ pub(crate) fn parse_response(body: &[u8], resource: &str) -> Result<Token, Serve
         reason: format!("not a token response ({e})"),
     })?;
     // `access_token` and `token` are equivalent; Docker prefers `access_token`.
-    let value = parsed
-        .access_token
-        .filter(|t| !t.is_empty())
-        .or(parsed.token.filter(|t| !t.is_empty()))
-        .map(Zeroizing::new)
-        .ok_or_else(|| ServerError::Malformed {
-            resource: resource.to_owned(),
-            reason: "the token response has neither `token` nor `access_token`".to_owned(),
-        })?;
+    let chosen = parsed.access_token.filter(|t| !t.is_empty()).or(parsed.token.filter(|t| !t.is_empty()));
+    let value = chosen.ok_or_else(|| ServerError::Malformed {
+        resource: resource.to_owned(),
+        reason: "the token response has neither `token` nor `access_token`".to_owned(),
+    })?;
     let lifetime = parsed
         .expires_in
         .and_then(|s| u64::try_from(s).ok())
         .map(Duration::from_secs)
         .unwrap_or(MIN_LIFETIME)
-        .max(MIN_LIFETIME);
+        .clamp(MIN_LIFETIME, MAX_LIFETIME);
     // Renew a little before the service's clock says the token expires.
     let margin = (lifetime / 10).min(Duration::from_secs(30));
     Ok(Token { value, usable_for: lifetime - margin })
@@ -191,20 +212,59 @@ mod tests {
         assert_eq!(t.usable_for, Duration::from_secs(54));
         let t = parse_response(br#"{"token":"abc","expires_in":86400}"#, "r").unwrap();
         assert_eq!(t.usable_for, Duration::from_secs(86370));
+        for huge in [i64::MAX, i64::MAX - 1, 1 << 40] {
+            let t = parse_response(format!(r#"{{"token":"abc","expires_in":{huge}}}"#).as_bytes(), "r").unwrap();
+            assert_eq!(t.usable_for, MAX_LIFETIME - Duration::from_secs(30), "{huge}");
+            let _ = std::time::Instant::now() + t.usable_for;
+        }
         assert!(matches!(parse_response(b"{}", "r"), Err(ServerError::Malformed { .. })));
         assert!(matches!(parse_response(br#"{"token":""}"#, "r"), Err(ServerError::Malformed { .. })));
         assert!(matches!(parse_response(b"<html>", "r"), Err(ServerError::Malformed { .. })));
     }
 
+    fn check(url: &str, server_is_loopback: bool) -> Result<Url, ServerError> {
+        realm_url(&Realm { url, server_is_loopback }, "r")
+    }
+
     #[test]
     fn realms_must_be_https_except_on_loopback() {
-        assert!(realm_url("https://auth.docker.io/token", "r").is_ok());
-        assert!(realm_url("http://127.0.0.1:5011/token", "r").is_ok());
-        assert!(realm_url("http://localhost/token", "r").is_ok());
-        assert!(realm_url("http://[::1]:80/token", "r").is_ok());
-        let e = realm_url("http://auth.example/token", "r").unwrap_err();
-        assert!(e.to_string().contains("not https"), "{e}");
-        assert!(realm_url("ftp://auth.example/token", "r").is_err());
-        assert!(realm_url("/token", "r").is_err());
+        for server_is_loopback in [false, true] {
+            assert!(check("https://auth.docker.io/token", server_is_loopback).is_ok());
+            assert!(check("https://127.0.0.1:5011/token", server_is_loopback).is_ok());
+            let e = check("http://auth.example/token", server_is_loopback).unwrap_err();
+            assert!(e.to_string().contains("not https"), "{e}");
+            assert!(check("ftp://auth.example/token", server_is_loopback).is_err());
+            assert!(check("/token", server_is_loopback).is_err());
+        }
+        assert!(check("http://127.0.0.1:5011/token", true).is_ok());
+        assert!(check("http://localhost/token", true).is_ok());
+        assert!(check("http://[::1]:80/token", true).is_ok());
+    }
+
+    #[test]
+    fn remote_servers_cannot_send_credentials_to_a_local_plain_http_realm() {
+        for realm in ["http://127.0.0.1:5011/token", "http://localhost/token", "http://[::1]:80/token"] {
+            let e = check(realm, false).unwrap_err();
+            assert!(matches!(e, ServerError::Unauthorized { .. }), "{e}");
+            assert!(e.to_string().contains("the notary server is not"), "{e}");
+        }
+    }
+
+    #[test]
+    fn realms_are_clipped_in_errors() {
+        let long = format!("http://auth.example/{}", "x".repeat(100_000));
+        let e = check(&long, false).unwrap_err().to_string();
+        assert!(e.len() < 1000 && e.contains("bytes in all"), "{}", e.len());
+        let e = check(&format!("not a url {}", "y".repeat(100_000)), true).unwrap_err().to_string();
+        assert!(e.len() < 1000, "{}", e.len());
+    }
+
+    #[test]
+    fn both_token_fields_are_secrets() {
+        let parsed: TokenResponse = serde_json::from_slice(br#"{"token":"a","access_token":"b"}"#).unwrap();
+        assert_eq!(parsed.token.as_deref().map(String::as_str), Some("a"));
+        assert_eq!(parsed.access_token.as_deref().map(String::as_str), Some("b"));
+        let parsed: TokenResponse = serde_json::from_slice(br#"{"token":null}"#).unwrap();
+        assert!(parsed.token.is_none() && parsed.access_token.is_none());
     }
 }
