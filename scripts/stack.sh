@@ -292,9 +292,9 @@ try_start() {
   for i in $(seq 150); do
     alive "$d" || { log "a process exited during startup"; return 1; }
     # health needs no auth even in token mode; registry /v2/ answers 200 or 401
-    if curl -sf --cacert "$d/tls/ca.crt" -o /dev/null \
+    if curl --noproxy "*" -sf --cacert "$d/tls/ca.crt" -o /dev/null \
          "https://127.0.0.1:$NOTARY_PORT/_notary_server/health" &&
-       curl -s -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"; then
+       curl --noproxy "*" -s -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"; then
       return 0
     fi
     sleep 0.1

@@ -473,7 +473,7 @@ impl<'s> CliRepo<'s> {
     pub fn server_file(&self, file: &str) -> Vec<u8> {
         let url = format!("{}/v2/{}/_trust/tuf/{file}", self.stack.notary_url(), self.gun);
         let out = Command::new("curl")
-            .args(["-sS", "--fail", "--max-time", "10", "--cacert"])
+            .args(["--noproxy", "*", "-sS", "--fail", "--max-time", "10", "--cacert"])
             .arg(self.stack.notary_ca())
             .arg(&url)
             .stdin(Stdio::null())
