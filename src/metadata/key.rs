@@ -154,6 +154,11 @@ impl PublicKey {
         &self.public
     }
 
+    /// Whether the key object carried a non-null `keyval.private`.
+    pub(crate) fn has_private(&self) -> bool {
+        self.private.is_some()
+    }
+
     /// The TUF key ID used in metadata and signatures (spec §3.2).
     pub fn id(&self) -> &KeyId {
         &self.id

@@ -1,45 +1,24 @@
 //! Server-managed keys (spec §5, trap T15): `GET <role>.key` fetches (and on first use
 //! creates) the public key of the timestamp or snapshot key the server holds; `POST` rotates it.
 
-use base64::Engine as _;
 use reqwest::Method;
-use serde::Deserialize;
 
 use super::{NotaryServer, ServerError, limits};
-use crate::metadata::{Gun, KeyType, PublicKey, RoleName};
+use crate::metadata::{Gun, PublicKey, RoleName};
 
-/// `{"keytype":"ecdsa","keyval":{"public":"<base64>","private":null}}`.
-#[derive(Deserialize)]
-struct WireKey {
-    keytype: String,
-    keyval: WireKeyval,
-}
-
-#[derive(Deserialize)]
-struct WireKeyval {
-    public: String,
-    #[serde(default)]
-    private: Option<serde_json::Value>,
-}
-
-/// Parses a key response; a private part, an unknown key type or bad base64 is malformed.
+/// Parses a key response, `{"keytype":"ecdsa","keyval":{"public":"<base64>","private":null}}`
+/// (the metadata key object); a private part, an unknown key type or bad base64 is malformed.
 pub(crate) fn parse_key(body: &[u8], resource: &str) -> Result<PublicKey, ServerError> {
     let malformed = |reason: String| ServerError::Malformed { resource: resource.to_owned(), reason };
-    let wire: WireKey = serde_json::from_slice(body)
+    let key: PublicKey = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("expected {{\"keytype\":…,\"keyval\":{{\"public\":…}}}} ({e})")))?;
-    if wire.keyval.private.as_ref().is_some_and(|p| !p.is_null()) {
+    if key.has_private() {
         return Err(malformed("the key response carries a private key; refusing it".to_owned()));
     }
-    let key_type = KeyType::parse(&wire.keytype).ok_or_else(|| {
-        malformed(format!("unknown key type {:?}", wire.keytype.chars().take(40).collect::<String>()))
-    })?;
-    let public = base64::engine::general_purpose::STANDARD
-        .decode(wire.keyval.public.as_bytes())
-        .map_err(|e| malformed(format!("keyval.public is not base64 ({e})")))?;
-    if public.is_empty() {
+    if key.public().is_empty() {
         return Err(malformed("keyval.public is empty".to_owned()));
     }
-    Ok(PublicKey::new(key_type, public))
+    Ok(key)
 }
 
 impl NotaryServer {
@@ -74,6 +53,7 @@ impl NotaryServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::KeyType;
 
     /// The body captured from notary-server (GET-timestamp.key.txt).
     const CAPTURED: &[u8] = br#"{"keytype":"ecdsa","keyval":{"public":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEyRQYcciQ8gIDuDr/cpl+D6Di3dajRkZJsJWAAsdTsFjDsMAynZAp6VJP69CULW6dmdf0E0vggABeYb8MWNEdVg==","private":null}}"#;
