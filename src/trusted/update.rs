@@ -170,18 +170,15 @@ impl Client<'_> {
         let role = RoleName::root();
         let current_version = self.old.loaded_version(&role).unwrap_or(1);
         let cached = self.read_cache(&role, limits::MAX_DOWNLOAD);
-        let raw = match self.new.expected_meta(&role).cloned() {
-            Some(meta) => {
-                if let Some(cached) = &cached
-                    && self.new.load_root(cached, LoadRules::current(1), false).is_ok()
-                {
-                    return Ok(());
-                }
-                let (name, limit) = by_hash(&role, &meta);
-                self.fetch(&name, limit).await?
-            }
-            None => self.fetch(&MetadataName::Current(role.clone()), limits::MAX_DOWNLOAD).await?,
-        };
+        let meta = self.new.expected_meta(&role).cloned();
+        if meta.is_some()
+            && let Some(cached) = &cached
+            && self.new.load_root(cached, LoadRules::current(1), false).is_ok()
+        {
+            return Ok(());
+        }
+        let (name, limit) = remote_name(&role, meta.as_ref());
+        let raw = self.fetch(&name, limit).await?;
         match self.new.load_root(&raw, LoadRules::current(current_version), false) {
             Ok(()) => {
                 self.write_cache(&role, &raw);
@@ -205,11 +202,7 @@ impl Client<'_> {
     /// Go's `tryLoadCacheThenRemote`: the cached copy if it verifies against the parent's
     /// hashes, else `<role>.<sha256>.json` (or `<role>.json` without a known checksum).
     async fn load_cache_then_remote(&mut self, role: &RoleName) -> Result<(), TrustError> {
-        let meta = self.new.expected_meta(role).cloned();
-        let (name, limit) = match &meta {
-            Some(meta) => by_hash(role, meta),
-            None => (MetadataName::Current(role.clone()), limits::MAX_DOWNLOAD),
-        };
+        let (name, limit) = remote_name(role, self.new.expected_meta(role));
         // Read beyond the listed length: a longer cached file cannot be current, but it is
         // still the rollback baseline (Go reads it capped and then has none).
         let cached = self.read_cache(role, limits::MAX_DOWNLOAD);
@@ -277,8 +270,10 @@ impl Client<'_> {
     }
 }
 
-/// `<role>.<sha256>.json` limited to the listed length, when the parent lists a SHA-256.
-fn by_hash(role: &RoleName, meta: &crate::metadata::FileMeta) -> (MetadataName, u64) {
+/// What to download for `role`: `<role>.<sha256>.json` limited to the listed length when the
+/// parent lists the file, else `<role>.json` up to the general limit.
+fn remote_name(role: &RoleName, meta: Option<&crate::metadata::FileMeta>) -> (MetadataName, u64) {
+    let Some(meta) = meta else { return (MetadataName::Current(role.clone()), limits::MAX_DOWNLOAD) };
     let limit = u64::try_from(meta.length).unwrap_or(0);
     match meta.sha256().and_then(|h| <[u8; 32]>::try_from(h).ok()) {
         Some(sha256) => (MetadataName::ByHash { role: role.clone(), sha256 }, limit),
