@@ -27,33 +27,29 @@ pub(crate) fn is_loopback(host: &url::Host<&str>) -> bool {
 /// Reads the body of `response`, refusing more than `limit` bytes: a `Content-Length` above
 /// the limit is refused before reading, and reading stops at the first chunk that crosses it.
 pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     limit: u64,
     resource: &str,
 ) -> Result<Vec<u8>, ServerError> {
-    let too_large = || ServerError::TooLarge { resource: resource.to_owned(), limit };
-    let announced = response.content_length();
-    if announced.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let initial = announced.unwrap_or(0).min(limit).min(1 << 20);
-    let mut body = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
-    while let Some(chunk) = response.chunk().await.map_err(|e| network_error(resource, &e))? {
-        let total = u64::try_from(body.len() + chunk.len()).unwrap_or(u64::MAX);
-        if total > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    let mut body = read_body(response, limit, resource, false).await?;
+    Ok(std::mem::take(&mut *body))
 }
 
 /// [`read_capped`] for a body holding secrets (a token response): the buffer, and every
 /// smaller one it outgrew, is zeroized when dropped.
 pub(crate) async fn read_capped_secret(
+    response: reqwest::Response,
+    limit: u64,
+    resource: &str,
+) -> Result<Zeroizing<Vec<u8>>, ServerError> {
+    read_body(response, limit, resource, true).await
+}
+
+async fn read_body(
     mut response: reqwest::Response,
     limit: u64,
     resource: &str,
+    secret: bool,
 ) -> Result<Zeroizing<Vec<u8>>, ServerError> {
     let too_large = || ServerError::TooLarge { resource: resource.to_owned(), limit };
     let announced = response.content_length();
@@ -67,7 +63,7 @@ pub(crate) async fn read_capped_secret(
         if u64::try_from(total).unwrap_or(u64::MAX) > limit {
             return Err(too_large());
         }
-        if total > body.capacity() {
+        if secret && total > body.capacity() {
             // Grow by hand: `Vec`'s own reallocation would free the old buffer unzeroized.
             let mut bigger = Zeroizing::new(Vec::with_capacity(total.max(body.capacity().saturating_mul(2))));
             bigger.extend_from_slice(&body);
