@@ -114,6 +114,16 @@ pub trait PassphraseRetriever: Send + Sync {
     }
 }
 
+impl<T: PassphraseRetriever + ?Sized> PassphraseRetriever for std::sync::Arc<T> {
+    fn passphrase(&self, request: &PassphraseRequest<'_>) -> Result<Passphrase, PassphraseError> {
+        (**self).passphrase(request)
+    }
+
+    fn max_attempts(&self) -> u32 {
+        (**self).max_attempts()
+    }
+}
+
 /// The same passphrase for every key.
 #[derive(Debug, Clone)]
 pub struct FixedPassphrase(Passphrase);

@@ -3,9 +3,11 @@
 //! Docker's TLS directory and trust directory.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::{CredentialsError, DockerConfig, ImageReference, ServerUrlError, TrustServer};
-use crate::repository::Repository;
+use super::{CredentialsError, DockerConfig, DockerEnvPassphrase, ImageReference, ServerUrlError, TrustServer};
+use crate::passphrase::PassphraseRetriever;
+use crate::repository::{Keyring, Repository};
 use crate::server::{NotaryServer, ServerError};
 use crate::trust_dir::{TrustDir, TrustDirError};
 
@@ -24,11 +26,21 @@ use crate::trust_dir::{TrustDir, TrustDirError};
 /// println!("{}", serde_json::to_string_pretty(&[report])?);
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct DockerTrust {
     config_dir: PathBuf,
     config: DockerConfig,
     server: TrustServer,
+    passphrases: Arc<dyn PassphraseRetriever>,
+}
+
+impl std::fmt::Debug for DockerTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerTrust")
+            .field("config_dir", &self.config_dir)
+            .field("config", &self.config)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Docker's settings could not be turned into a repository.
@@ -58,9 +70,28 @@ impl DockerTrust {
         Ok(DockerTrust::new(config_dir, config, TrustServer::from_env()))
     }
 
-    /// Explicit settings.
+    /// Explicit settings. Key passphrases come from Docker's variables
+    /// ([`DockerEnvPassphrase`]) unless set with [`DockerTrust::with_passphrases`].
     pub fn new(config_dir: impl Into<PathBuf>, config: DockerConfig, server: TrustServer) -> Self {
-        DockerTrust { config_dir: config_dir.into(), config, server }
+        DockerTrust {
+            config_dir: config_dir.into(),
+            config,
+            server,
+            passphrases: Arc::new(DockerEnvPassphrase::from_env()),
+        }
+    }
+
+    /// Unlocks (and protects new) keys with `retriever` instead of Docker's variables.
+    pub fn with_passphrases(mut self, retriever: impl PassphraseRetriever + 'static) -> Self {
+        self.passphrases = Arc::new(retriever);
+        self
+    }
+
+    /// The keys of Docker's trust directory (`<config dir>/trust/private`), unlocked with the
+    /// passphrases (`DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE` for root keys,
+    /// `DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE` for the others).
+    pub fn keyring(&self) -> Keyring {
+        Keyring::from_store(self.trust_dir().keys(), Arc::clone(&self.passphrases))
     }
 
     /// The trust directory, `<config dir>/trust`.
@@ -77,8 +108,8 @@ impl DockerTrust {
     }
 
     /// The repository of `reference` (its GUN), on its notary server, cached in Docker's trust
-    /// directory.
+    /// directory, signing with the keys of Docker's trust directory ([`DockerTrust::keyring`]).
     pub fn repository(&self, reference: &ImageReference) -> Result<Repository, DockerTrustError> {
-        Ok(Repository::new(reference.gun(), self.server(reference)?, self.trust_dir()))
+        Ok(Repository::new(reference.gun(), self.server(reference)?, self.trust_dir()).with_keys(self.keyring()))
     }
 }

@@ -49,6 +49,12 @@ pub enum KeyFileError {
         /// The block's label.
         label: String,
     },
+    /// A public key was expected but the PEM block is of another kind.
+    #[error("not a public key or certificate: the PEM block is `{label}`")]
+    NotAPublicKey {
+        /// The block's label.
+        label: String,
+    },
     /// The structure inside the block is broken (truncated, garbled).
     #[error("malformed key file: {reason}")]
     Malformed {
@@ -231,6 +237,34 @@ impl KeyFile {
 pub fn encode_public_key(key: &PublicKey, role: &str) -> Vec<u8> {
     let headers: &[(&str, &str)] = if role.is_empty() { &[] } else { &[("role", role)] };
     pem::encode("PUBLIC KEY", headers, key.public()).to_vec()
+}
+
+/// The public key in a `PUBLIC KEY` PEM (`docker trust key generate`'s `NAME.pub`: an `ecdsa`
+/// or `rsa` key) or a `CERTIFICATE` PEM chain (an `ecdsa-x509`/`rsa-x509` key), as Docker's
+/// `signer add --key` and `notary delegation add` read them.
+///
+/// ```
+/// use notary_client::key_file::{decode_public_key, encode_public_key};
+/// use notary_client::keys::SoftwareKey;
+/// let key = SoftwareKey::generate_p256().unwrap().bare_public_key();
+/// assert_eq!(decode_public_key(&encode_public_key(&key, "alice")).unwrap(), key);
+/// ```
+pub fn decode_public_key(pem_bytes: &[u8]) -> Result<PublicKey, KeyFileError> {
+    let block = ::pem::parse(pem_bytes).map_err(|_| KeyFileError::NotPem)?;
+    match block.tag() {
+        "PUBLIC KEY" => match crate::keys::PublicKeyInfo::from_spki_der(block.contents()) {
+            Ok(crate::keys::PublicKeyInfo::EcP256(_) | crate::keys::PublicKeyInfo::EcP384(_)) => {
+                Ok(PublicKey::new(crate::metadata::KeyType::Ecdsa, block.contents().to_vec()))
+            }
+            Ok(crate::keys::PublicKeyInfo::Rsa(_)) => {
+                Ok(PublicKey::new(crate::metadata::KeyType::Rsa, block.contents().to_vec()))
+            }
+            Err(e) => Err(KeyFileError::UnsupportedKey { reason: e.to_string() }),
+        },
+        "CERTIFICATE" => crate::certs::certificate_public_key(pem_bytes)
+            .map_err(|e| KeyFileError::Malformed { reason: format!("certificate: {e}") }),
+        other => Err(KeyFileError::NotAPublicKey { label: crate::metadata::clip(other) }),
+    }
 }
 
 impl fmt::Debug for KeyFile {

@@ -1,6 +1,9 @@
-//! Repository workflows: one GUN, the server that hosts it and the trust directory that caches
-//! it. Reading is [`Repository::update`] (the Go client's update, spec §6.8); publishing
-//! comes next.
+//! Repository workflows: one GUN, the server that hosts it, the trust directory that caches
+//! it and the [`Keyring`] that signs for it. Reading is [`Repository::update`] (the Go
+//! client's update, spec §6.8); writing is [`Repository::init`], [`Repository::publish`] of
+//! staged [`Change`]s (targets, delegations, witnessing), [`Repository::rotate_key`] and
+//! [`Repository::delete_trust_data`] (spec §6.1–6.7). Roles with a threshold above one are
+//! signed by several key holders through a [`Draft`].
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,7 +21,21 @@
 //! # Ok(()) }
 //! ```
 
+mod changes;
+mod editor;
+mod error;
+mod init;
+mod keyring;
+mod publish;
+mod rotate;
+
 use std::sync::Arc;
+
+pub use changes::{Change, TargetRoles};
+pub use error::PublishError;
+pub use init::{InitOptions, KeyHolder};
+pub use keyring::Keyring;
+pub use publish::{Draft, Published};
 
 use crate::certs::TrustPinning;
 use crate::clock::{Clock, SystemClock};
@@ -39,7 +56,12 @@ pub struct Repository {
     trust_dir: TrustDir,
     pinning: TrustPinning,
     clock: Arc<dyn Clock>,
+    keys: Keyring,
+    max_attempts: u32,
 }
+
+/// Publish attempts before giving up on version conflicts, by default.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 20;
 
 impl std::fmt::Debug for Repository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,6 +69,7 @@ impl std::fmt::Debug for Repository {
             .field("gun", &self.gun)
             .field("trust_dir", &self.trust_dir)
             .field("pinning", &self.pinning)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -62,7 +85,27 @@ impl Repository {
             trust_dir,
             pinning: TrustPinning::default(),
             clock: Arc::new(SystemClock),
+            keys: Keyring::new(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+
+    /// The private keys publishing signs with (none until set: reading needs no keys).
+    pub fn with_keys(mut self, keys: Keyring) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// How many times a publish is attempted when other signers keep publishing first
+    /// (default [`DEFAULT_MAX_ATTEMPTS`]; at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The keyring.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
     }
 
     /// Trust pinning for a root seen for the first time.

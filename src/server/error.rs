@@ -5,6 +5,8 @@
 //! failed and, where there is one, what to do. No message ever contains a secret: URLs carry no
 //! credentials (the builder refuses them) and tokens, passwords and keys are never formatted.
 
+use crate::metadata::Gun;
+
 /// A request to the notary server failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,6 +70,14 @@ pub enum ServerError {
     Config {
         /// What is wrong and what to do.
         reason: String,
+    },
+    /// The remote is read-only (a [`super::RemoteStore`] that implements reading alone).
+    #[error("{gun}: cannot {operation}: this remote is read-only")]
+    ReadOnly {
+        /// The repository.
+        gun: String,
+        /// What was attempted.
+        operation: &'static str,
     },
     /// The server answered 200 with a body that is not what the API defines (e.g. a key
     /// response that is not `{"keytype":…,"keyval":{"public":…}}`).
@@ -148,6 +158,16 @@ impl ServerError {
             ServerError::Rejected { errcode, .. } => Some(errcode),
             _ => None,
         }
+    }
+
+    /// Whether the server refused a publish because a role's version is not newer than the
+    /// stored one (`400 VERSION`): someone else published first; refetch and re-apply.
+    pub fn is_version_conflict(&self) -> bool {
+        matches!(self, ServerError::Rejected { .. }) && self.code() == Some("VERSION")
+    }
+
+    pub(crate) fn read_only(gun: &Gun, operation: &'static str) -> Self {
+        ServerError::ReadOnly { gun: gun.to_string(), operation }
     }
 
     pub(crate) fn config(reason: impl Into<String>) -> Self {

@@ -1,6 +1,7 @@
-//! What the update workflow asks of a server: metadata files by name, within a size limit.
+//! What the repository workflows ask of a server: metadata files by name within a size limit
+//! (reading), and the atomic publish, server-managed keys and deletion (writing).
 
-use crate::metadata::{Gun, RoleName};
+use crate::metadata::{Gun, PublicKey, RoleName};
 
 use super::ServerError;
 
@@ -65,10 +66,40 @@ impl std::fmt::Display for MetadataName {
     }
 }
 
-/// A source of remote trust data: the notary server, or a stand-in in tests.
+/// Remote trust data: the notary server, or a stand-in in tests.
+///
+/// Reading is all the update workflow needs; the write operations have default
+/// implementations that refuse ([`ServerError::ReadOnly`]), so a read-only stand-in (a mirror,
+/// a test double) implements `get_metadata` alone.
 #[async_trait::async_trait]
 pub trait RemoteStore: Send + Sync {
     /// The bytes of `name` for `gun`, reading at most `limit` bytes: a response announcing or
     /// delivering more is [`ServerError::TooLarge`].
     async fn get_metadata(&self, gun: &Gun, name: &MetadataName, limit: u64) -> Result<Vec<u8>, ServerError>;
+
+    /// Publishes `files` (role, exact file bytes) atomically: one multipart `POST tuf/`
+    /// (spec §5.1). The server refuses a stale version with `400 VERSION`
+    /// ([`ServerError::is_version_conflict`]).
+    async fn publish(&self, gun: &Gun, files: &[(RoleName, Vec<u8>)]) -> Result<(), ServerError> {
+        let _ = files;
+        Err(ServerError::read_only(gun, "publish"))
+    }
+
+    /// The public key the server holds for `role` (`timestamp` or `snapshot`), created on first
+    /// request (trap T15: before a root exists, every request creates a new key).
+    async fn get_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
+        let _ = role;
+        Err(ServerError::read_only(gun, "get a server-managed key"))
+    }
+
+    /// Makes the server create a new key for `role` (`timestamp` or `snapshot`).
+    async fn rotate_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
+        let _ = role;
+        Err(ServerError::read_only(gun, "rotate a server-managed key"))
+    }
+
+    /// Deletes all trust data of `gun` on the server (`DELETE tuf/`, token scope `*`).
+    async fn delete(&self, gun: &Gun) -> Result<(), ServerError> {
+        Err(ServerError::read_only(gun, "delete trust data"))
+    }
 }

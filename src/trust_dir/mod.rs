@@ -114,6 +114,15 @@ impl RepositoryDir {
         fs::write_atomic(&self.metadata_path(role)?, bytes)
     }
 
+    /// Removes the repository's whole cache directory, `<trust>/tuf/<GUN>` (absent is fine).
+    pub fn remove_all(&self) -> Result<(), TrustDirError> {
+        let Some(dir) = self.metadata.parent() else { return Ok(()) };
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(TrustDirError::io("remove", dir, e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Removes `<role>.json` if present.
     pub fn remove_metadata(&self, role: &RoleName) -> Result<(), TrustDirError> {
         let path = self.metadata_path(role)?;

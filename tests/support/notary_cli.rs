@@ -186,6 +186,15 @@ impl<'s> CliRepo<'s> {
         CliRepo::init_with(stack, gun, InitOptions { snapshot: SnapshotKey::Client, ..Default::default() })
     }
 
+    /// The CLI with a fresh trust directory of its own for `gun`, which someone else
+    /// publishes (nothing is run): `list`, `lookup`, `delegation_list` read it as any new
+    /// client would, and with keys imported it can publish too.
+    pub fn attach(stack: &'s Stack, gun: &str) -> CliRepo<'s> {
+        let work = tempfile::Builder::new().prefix("notary-cli.").tempdir().expect("create a temporary directory");
+        std::fs::create_dir(work.path().join("files")).expect("create the files directory");
+        CliRepo { stack, gun: gun.to_owned(), work, auth: None, counter: Cell::new(0) }
+    }
+
     /// A published, empty repository made as `options` say.
     pub fn init_with(stack: &'s Stack, gun: &str, options: InitOptions) -> CliRepo<'s> {
         let work = tempfile::Builder::new().prefix("notary-cli.").tempdir().expect("create a temporary directory");
