@@ -67,11 +67,8 @@ pub(crate) type Files = Vec<(RoleName, Vec<u8>)>;
 impl Editor {
     /// The server's verified state.
     pub(crate) fn from_trusted(gun: &Gun, trusted: &TrustedRepository, now: DateTime<Utc>) -> Self {
-        let roles = trusted
-            .targets_roles()
-            .iter()
-            .map(|t| (t.role().clone(), RoleState::loaded(t.metadata.clone())))
-            .collect();
+        let roles =
+            trusted.targets_roles().iter().map(|t| (t.role().clone(), RoleState::loaded(t.metadata.clone()))).collect();
         let skipped = trusted.skipped().iter().map(|s| (s.role.clone(), s.metadata.clone())).collect();
         Editor {
             gun: gun.clone(),
@@ -112,7 +109,6 @@ impl Editor {
     pub(crate) fn root(&self) -> &Root {
         &self.root_body
     }
-
 
     /// Applies one staged change.
     pub(crate) fn apply(&mut self, change: &Change, keyring: &Keyring) -> Result<(), PublishError> {
@@ -267,10 +263,9 @@ impl Editor {
             let body = Targets::new(Expires::from_utc(self.now), Version::FIRST);
             self.roles.insert(role.clone(), RoleState { body, file: None, base, dirty: false, provided: false });
         }
-        self.roles.get_mut(role).ok_or_else(|| PublishError::NotDelegated {
-            gun: self.gun.to_string(),
-            role: role.to_string(),
-        })
+        self.roles
+            .get_mut(role)
+            .ok_or_else(|| PublishError::NotDelegated { gun: self.gun.to_string(), role: role.to_string() })
     }
 
     fn add_delegation(
@@ -448,7 +443,12 @@ impl Editor {
         let stale = |reason: String| PublishError::StaleDraft { gun: self.gun.to_string(), reason };
         let trusted = self.role_keys(&role)?;
         file.verify(&trusted).map_err(|e| stale(format!("{role}: {e}")))?;
-        let current = self.roles.get(&role).map(|s| s.base).or_else(|| self.skipped.get(&role).map(|s| s.signed().version.get())).unwrap_or(0);
+        let current = self
+            .roles
+            .get(&role)
+            .map(|s| s.base)
+            .or_else(|| self.skipped.get(&role).map(|s| s.signed().version.get()))
+            .unwrap_or(0);
         let version = file.signed().version.get();
         if version != current + 1 {
             return Err(stale(format!("{role} is version {version}, the server holds version {current}")));
@@ -524,10 +524,10 @@ impl Editor {
         let signers = keyring.signers_for(trusted.keys.values());
         check_threshold(&self.gun, role, &trusted, signers.len(), thresholds)?;
         let now = self.now;
-        let state = self.roles.get_mut(role).ok_or_else(|| PublishError::NotDelegated {
-            gun: self.gun.to_string(),
-            role: role.to_string(),
-        })?;
+        let state = self
+            .roles
+            .get_mut(role)
+            .ok_or_else(|| PublishError::NotDelegated { gun: self.gun.to_string(), role: role.to_string() })?;
         let mut body = state.body.clone();
         body.version = next_version(role, state.base)?;
         body.expires = Expires::from_utc(now + TARGETS_EXPIRY);
@@ -580,10 +580,9 @@ impl Editor {
         check_threshold(&self.gun, &role, &trusted, signers.len(), Thresholds::Required)?;
         let (mut body, base) = match &self.snapshot {
             Some(s) => (s.signed().clone(), s.signed().version.get()),
-            None => (
-                Snapshot { expires: Expires::from_utc(self.now), meta: BTreeMap::new(), version: Version::FIRST },
-                0,
-            ),
+            None => {
+                (Snapshot { expires: Expires::from_utc(self.now), meta: BTreeMap::new(), version: Version::FIRST }, 0)
+            }
         };
         // The server and Go clients hash Go's re-serialisation of each role (spec §2.5); the
         // files written here are exactly that.
@@ -662,3 +661,7 @@ fn check_threshold(
 fn refs(signers: &[Arc<dyn Signer>]) -> Vec<&dyn Signer> {
     signers.iter().map(|s| &**s as &dyn Signer).collect()
 }
+
+#[cfg(test)]
+#[path = "editor_tests.rs"]
+mod tests;
