@@ -80,7 +80,8 @@ pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result
 /// `targets/NAME` for a valid signer name (`releases` is reserved).
 fn signer_role(name: &str) -> Result<RoleName, PublishError> {
     let role = format!("targets/{name}");
-    validate_signer_name(name).map_err(|e| PublishError::InvalidChange { role: role.clone(), reason: e.to_string() })?;
+    validate_signer_name(name)
+        .map_err(|e| PublishError::InvalidChange { role: role.clone(), reason: e.to_string() })?;
     if name == RELEASES.trim_start_matches("targets/") {
         return Err(PublishError::InvalidChange { role, reason: "releases is a reserved signer name".into() });
     }

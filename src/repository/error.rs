@@ -56,7 +56,9 @@ pub enum PublishError {
         key_ids: Vec<String>,
     },
     /// Fewer of the role's keys are available than its threshold requires.
-    #[error("role {role} needs {threshold} signatures but only {available} of its keys are available; collect the others with a draft (`Repository::prepare`)")]
+    #[error(
+        "role {role} needs {threshold} signatures but only {available} of its keys are available; collect the others with a draft (`Repository::prepare`)"
+    )]
     BelowThreshold {
         /// The role.
         role: String,

@@ -70,11 +70,6 @@ impl Repository {
     pub async fn held_keys(&self, role: &RoleName) -> Result<Vec<KeyId>, PublishError> {
         let editor = self.editor().await?;
         let keys = editor.role_keys(role)?;
-        Ok(keys
-            .keys
-            .values()
-            .filter(|k| self.keys.holds(k))
-            .filter_map(|k| k.canonical_id().ok())
-            .collect())
+        Ok(keys.keys.values().filter(|k| self.keys.holds(k)).filter_map(|k| k.canonical_id().ok()).collect())
     }
 }
