@@ -56,7 +56,10 @@ pub async fn add_signer(repo: &Repository, name: &str, keys: &[PublicKey]) -> Re
 /// (the repository's tags would no longer verify for `docker pull`) unless `force`.
 pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result<Published, PublishError> {
     let role = signer_role(name)?;
-    let trusted = repo.update().await.map_err(|source| PublishError::Update { gun: repo.gun().to_string(), source })?;
+    let trusted = repo
+        .update()
+        .await
+        .map_err(|source| PublishError::Update { gun: repo.gun().to_string(), source: Box::new(source) })?;
     let delegations = trusted.delegations();
     let Some(signer) = delegations.iter().find(|d| d.role == role) else {
         return Err(PublishError::NotDelegated { gun: repo.gun().to_string(), role: role.to_string() });

@@ -16,9 +16,9 @@ pub enum PublishError {
     Update {
         /// The repository.
         gun: String,
-        /// Why.
+        /// Why (boxed: keeps `PublishError` small).
         #[source]
-        source: TrustError,
+        source: Box<TrustError>,
     },
     /// The repository is neither on the server nor initialised locally.
     #[error("{gun} does not exist on the server and was not initialised here: initialise it first")]

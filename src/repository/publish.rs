@@ -187,7 +187,7 @@ impl Repository {
         match self.update().await {
             Ok(trusted) => Ok(Editor::from_trusted(&self.gun, &trusted, now)),
             Err(e) if self.server_has_no_repository(&e).await => self.unpublished_editor(now),
-            Err(source) => Err(PublishError::Update { gun: self.gun.to_string(), source }),
+            Err(source) => Err(PublishError::Update { gun: self.gun.to_string(), source: Box::new(source) }),
         }
     }
 
