@@ -13,7 +13,7 @@ use super::auth::{self, Authenticator, Authorization, Scope};
 use super::builder::NotaryServerBuilder;
 use super::http::{self, backoff, is_tls_error, network_error, read_capped, status_error};
 use super::{MetadataName, RemoteStore, ServerError};
-use crate::metadata::Gun;
+use crate::metadata::{Gun, PublicKey, RoleName};
 
 /// A notary server: where it is, how to reach it, and who we are to it.
 ///
@@ -224,6 +224,22 @@ fn join(base: &Url, relative: &str) -> Result<Url, ServerError> {
 impl RemoteStore for NotaryServer {
     async fn get_metadata(&self, gun: &Gun, name: &MetadataName, limit: u64) -> Result<Vec<u8>, ServerError> {
         NotaryServer::get_metadata(self, gun, name, limit).await
+    }
+
+    async fn publish(&self, gun: &Gun, files: &[(RoleName, Vec<u8>)]) -> Result<(), ServerError> {
+        NotaryServer::publish(self, gun, files).await
+    }
+
+    async fn get_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
+        NotaryServer::get_key(self, gun, role).await
+    }
+
+    async fn rotate_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
+        NotaryServer::rotate_key(self, gun, role).await
+    }
+
+    async fn delete(&self, gun: &Gun) -> Result<(), ServerError> {
+        NotaryServer::delete_trust_data(self, gun).await
     }
 }
 

@@ -15,6 +15,7 @@ mod error;
 pub(crate) mod http;
 mod keys;
 mod proxy;
+mod publish;
 mod store;
 mod tls;
 
