@@ -4,10 +4,30 @@
 //! Trust: byte-exact with notary 0.7.0, verification that fails closed, no Docker daemon and
 //! no Go tools.
 //!
-//! The happy path of a verifier — which digest is `app:1.2` signed to — is
-//! `docker::DockerTrust::from_env()?.repository(&reference)?.update().await?` followed by
-//! [`docker::signed_digest`] (see the README). The happy path of a signer — sign a targets
-//! body with a key and produce the exact bytes notary would upload:
+//! The happy path of a CI signer — sign `app:1.2`, already pushed, with the delegation key
+//! that `docker trust key load` put in Docker's trust directory, and publish it to the notary
+//! server next to the registry (no Docker daemon, no Go tools):
+//!
+//! ```no_run
+//! # async fn f(manifest_sha256: [u8; 32], manifest_len: i64) -> Result<(), Box<dyn std::error::Error>> {
+//! use notary_client::docker::{DockerTrust, ImageReference, sign_tag, signed_digest};
+//!
+//! let reference = ImageReference::parse("registry.example.com/team/app:1.2")?;
+//! // $DOCKER_CONFIG: trust/private keys, config.json credentials, tls/ CAs;
+//! // DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE unlocks the key.
+//! let repo = DockerTrust::from_env()?.repository(&reference)?;
+//! sign_tag(&repo, "1.2", manifest_sha256, manifest_len).await?; // into targets/releases (+ the signer's role)
+//!
+//! // A verifier (admission control, audit) reads it back exactly as the Go client would:
+//! let trusted = repo.update().await?;
+//! assert_eq!(signed_digest(&trusted, "1.2").map(|d| d.role.to_string()).as_deref(), Some("targets/releases"));
+//! # Ok(()) }
+//! ```
+//!
+//! Without Docker's conventions: [`repository::Repository`] with a [`repository::Keyring`]
+//! ([`repository::Repository::init`], [`repository::Repository::publish`] of
+//! [`repository::Change`]s, key rotation, drafts for threshold roles). At the lowest level, sign
+//! a targets body with a key and produce the exact bytes notary would upload:
 //!
 //! ```
 //! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -36,9 +56,10 @@
 //! * [`passphrase`] — passphrase retrievers (notary's variables, fixed values, prompts);
 //! * [`trust_dir`] — the trust directory shared with the Go tools: key store, metadata cache;
 //! * [`docker`] — Docker's conventions: references → GUNs, server URL, credentials, passphrase
-//!   variables, `docker trust key` and `docker trust inspect`;
+//!   variables, `docker trust key`, `sign`, `revoke`, `signer add/remove` and `inspect`;
 //! * [`server`] — the notary server API: downloads with size caps, TLS, Docker token auth;
-//! * [`repository`] — one GUN on a server, cached in a trust directory: [`repository::Repository::update`];
+//! * [`repository`] — one GUN on a server, cached in a trust directory, signed with a keyring:
+//!   update, init, publish, rotate, witness, delete;
 //! * [`trusted`] — verified trust data: notary's builder and the Go client's update workflow;
 //! * [`clock`] — injectable time.
 
