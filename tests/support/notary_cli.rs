@@ -387,6 +387,37 @@ impl<'s> CliRepo<'s> {
         }
     }
 
+    /// Stages `notary delegation add GUN ROLE FILE` for a key the CLI does not hold:
+    /// `public_pem` is a `PUBLIC KEY` or `CERTIFICATE` PEM (written to a file first), `paths`
+    /// as for [`CliRepo::stage_delegation`]. Returns the **canonical** key ID the CLI printed.
+    /// No publish.
+    #[track_caller]
+    pub fn stage_delegation_public_key(&self, role: &str, public_pem: &[u8], paths: &[&str]) -> String {
+        let file = self.write_file("delegation.pem", public_pem);
+        let paths_arg = paths.join(",");
+        let mut args = vec!["delegation", "add", self.gun.as_str(), role, file.to_str().expect("UTF-8 path")];
+        if paths.contains(&"") {
+            args.push("--all-paths");
+        } else {
+            assert!(!paths.is_empty(), "a delegation needs paths (use ALL_PATHS for all)");
+            args.extend(["--paths", &paths_arg]);
+        }
+        let out = self.run(&args);
+        parse_delegation_add_key_ids(&out)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("`notary delegation add` printed no key ID:\n{out}"))
+    }
+
+    /// An openssl ECDSA P-256 key and self-signed certificate (CN = last segment of `role`),
+    /// made as [`CliRepo::stage_delegation`] makes them but neither imported nor delegated:
+    /// (unencrypted PKCS#8 private key PEM, certificate PEM), for another client to use.
+    #[track_caller]
+    pub fn openssl_key_pair(&self, role: &str) -> (Vec<u8>, Vec<u8>) {
+        let (key, cert) = self.openssl_key_and_cert(role);
+        (std::fs::read(&key).expect("read the private key"), std::fs::read(&cert).expect("read the certificate"))
+    }
+
     /// [`CliRepo::stage_delegation`], then publish.
     #[track_caller]
     pub fn add_delegation(&self, role: &str, paths: &[&str]) -> DelegationKey {
