@@ -52,8 +52,9 @@ pub async fn add_signer(repo: &Repository, name: &str, keys: &[PublicKey]) -> Re
 }
 
 /// `docker trust signer remove NAME IMAGE`: the signer's keys leave `targets/releases` and
-/// `targets/NAME` is deleted. Refused when it would leave `targets/releases` without keys
-/// (the repository's tags would no longer verify for `docker pull`) unless `force`.
+/// `targets/NAME` is deleted. As Docker (`isLastSignerForReleases`), refused unless `force`
+/// when the current `targets/releases` file would keep fewer signatures from other keys than
+/// its threshold: its tags would no longer verify for `docker pull` until someone signs again.
 pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result<Published, PublishError> {
     let role = signer_role(name)?;
     let trusted = repo
@@ -64,12 +65,17 @@ pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result
     let Some(signer) = delegations.iter().find(|d| d.role == role) else {
         return Err(PublishError::NotDelegated { gun: repo.gun().to_string(), role: role.to_string() });
     };
-    if let Some(releases) = delegations.iter().find(|d| d.role == RoleName::releases()) {
-        let left = releases.key_ids.iter().filter(|id| !signer.key_ids.contains(id)).count();
-        if left == 0 && !force {
+    if let Some(releases) = trusted.role(&RoleName::releases()) {
+        let others = releases.metadata.signatures().iter().filter(|s| !signer.key_ids.contains(&s.keyid)).count();
+        let threshold = delegations.iter().find(|d| d.role == RoleName::releases()).map_or(1, |d| d.threshold);
+        if others < threshold as usize && !force {
             return Err(invalid(
                 &role,
-                "it holds the last keys of targets/releases, so no tag would verify any more; pass force to remove it anyway",
+                &format!(
+                    "targets/releases would keep {others} signature(s) from other signers, below its threshold of \
+                     {threshold}, so its tags would not verify for docker pull until someone signs again; pass force \
+                     to remove it anyway"
+                ),
             ));
         }
     }

@@ -84,21 +84,20 @@ impl Repository {
     /// # Ok(()) }
     /// ```
     pub async fn publish(&self, changes: &[Change]) -> Result<Published, PublishError> {
+        let mut leftovers = Leftovers::default();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut editor = self.editor().await?;
-            for change in changes {
-                editor.apply(change, &self.keys)?;
-            }
+            let Some(editor) = self.staged(changes, &mut leftovers).await? else {
+                self.check_attempts(attempts)?;
+                continue; // a role file appeared meanwhile: read again
+            };
             if !editor.has_changes() {
                 return Ok(Published { files: Vec::new(), attempts });
             }
-            self.number_new_roles(&mut editor).await;
             let files = editor.sign(&self.keys, Thresholds::Required).await?;
-            match self.upload(&files, attempts).await? {
-                true => return Ok(Published { files, attempts }),
-                false => continue,
+            if self.upload(&files, attempts).await? {
+                return Ok(Published { files, attempts });
             }
         }
     }
@@ -107,11 +106,15 @@ impl Repository {
     /// files are signed with whatever keys the keyring holds (at least one per role) and
     /// returned as a [`Draft`] for the role's other key holders.
     pub async fn prepare(&self, changes: &[Change]) -> Result<Draft, PublishError> {
-        let mut editor = self.editor().await?;
-        for change in changes {
-            editor.apply(change, &self.keys)?;
-        }
-        self.number_new_roles(&mut editor).await;
+        let mut leftovers = Leftovers::default();
+        let mut attempts = 0;
+        let editor = loop {
+            attempts += 1;
+            if let Some(editor) = self.staged(changes, &mut leftovers).await? {
+                break editor;
+            }
+            self.check_attempts(attempts)?;
+        };
         let files = editor.sign(&self.keys, Thresholds::Partial).await?;
         if let Some((role, _)) = files.iter().find(|(r, _)| r == &RoleName::root()) {
             return Err(PublishError::InvalidChange {
@@ -170,14 +173,20 @@ impl Repository {
         match self.remote.publish(&self.gun, files).await {
             Ok(()) => Ok(true),
             Err(e) if e.is_version_conflict() => {
-                if attempt >= self.max_attempts {
-                    return Err(PublishError::Conflict { gun: self.gun.to_string(), attempts: attempt });
-                }
+                self.check_attempts(attempt)?;
                 tokio::time::sleep(conflict_backoff(attempt)).await;
                 Ok(false)
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// [`PublishError::Conflict`] once `attempts` reached the limit.
+    fn check_attempts(&self, attempts: u32) -> Result<(), PublishError> {
+        if attempts >= self.max_attempts {
+            return Err(PublishError::Conflict { gun: self.gun.to_string(), attempts });
+        }
+        Ok(())
     }
 
     /// The state to edit: the server's, verified; or, when the server has none, the metadata
@@ -237,21 +246,40 @@ impl Repository {
         Ok(Editor::unpublished(&self.gun, root, targets, snapshot, now))
     }
 
-    /// A role file created here starts after whatever version the server still holds for it
-    /// (a delegation deleted and added again), so the upload is not refused forever.
-    async fn number_new_roles(&self, editor: &mut Editor) {
+    /// The current state with `changes` applied, or `None` when a role file this state lacks
+    /// turned out to exist on the server and the state must be read again.
+    async fn staged(&self, changes: &[Change], leftovers: &mut Leftovers) -> Result<Option<Editor>, PublishError> {
+        let mut editor = self.editor().await?;
+        for change in changes {
+            editor.apply(change, &self.keys)?;
+        }
         for role in editor.new_role_files() {
-            let name = MetadataName::Current(role.clone());
-            if let Ok(bytes) = self.remote.get_metadata(&self.gun, &name, limits::MAX_DOWNLOAD).await
-                && let Some(version) = serde_json::from_slice::<serde_json::Value>(&bytes)
-                    .ok()
-                    .and_then(|v| v.get("signed")?.get("version")?.as_u64())
-            {
+            let Some(version) = self.server_version(&role).await else { continue };
+            if leftovers.get(&role) == Some(&version) {
+                // Still not part of the verified state on a fresh read: a file left behind by a
+                // deleted delegation. Number ours after it so the upload is not refused forever.
                 editor.raise_base(&role, version);
+            } else {
+                // Most likely another signer just published the role's first file: building
+                // on an empty file would drop its targets, so read the state again.
+                leftovers.insert(role, version);
+                return Ok(None);
             }
         }
+        Ok(Some(editor))
+    }
+
+    /// The version of `role`'s current file on the server, read without verification (only
+    /// to tell a new role from one the server already has a file for).
+    async fn server_version(&self, role: &RoleName) -> Option<u64> {
+        let name = MetadataName::Current(role.clone());
+        let bytes = self.remote.get_metadata(&self.gun, &name, limits::MAX_DOWNLOAD).await.ok()?;
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("signed")?.get("version")?.as_u64()
     }
 }
+
+/// Role files found on the server but not in the verified state, with their versions.
+type Leftovers = std::collections::BTreeMap<RoleName, u64>;
 
 /// A randomised pause before retrying after a conflict, growing with the attempt: spreads
 /// concurrent signers out so that each round one of them gets through.
