@@ -631,7 +631,9 @@ fn prune_keys(body: &mut Targets) {
 }
 
 fn next_version(role: &RoleName, base: u64) -> Result<Version, PublishError> {
-    Version::new(base + 1).map_err(|e| PublishError::InvalidChange { role: role.to_string(), reason: e.to_string() })
+    let invalid = |reason: String| PublishError::InvalidChange { role: role.to_string(), reason };
+    let next = base.checked_add(1).ok_or_else(|| invalid(format!("version {base} cannot be raised")))?;
+    Version::new(next).map_err(|e| invalid(e.to_string()))
 }
 
 fn check_threshold(

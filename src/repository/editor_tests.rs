@@ -425,3 +425,16 @@ async fn a_new_file_for_a_skipped_delegation_starts_after_its_version() {
     assert_eq!(t.signed().version.get(), 6);
     assert_eq!(t.signed().targets.keys().collect::<Vec<_>>(), ["v1"], "the unverified content is not carried over");
 }
+
+#[tokio::test]
+async fn a_hostile_version_for_a_new_role_is_an_error_not_an_overflow() {
+    let keys = Keys::new();
+    let releases = key();
+    let mut e = editor(&keys).await;
+    let ring = keyring(&[&keys.targets, &releases]);
+    delegate(&mut e, &ring, "targets/releases", &releases, &[""]);
+    e.apply(&Change::add_target(RoleName::releases(), "v1", meta(1)), &ring).unwrap();
+    assert_eq!(e.new_role_files(), [RoleName::releases()]);
+    e.raise_base(&RoleName::releases(), u64::MAX);
+    assert!(matches!(e.sign(&ring, Thresholds::Required).await, Err(PublishError::InvalidChange { .. })));
+}

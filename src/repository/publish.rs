@@ -14,7 +14,7 @@ use crate::server::{MetadataName, limits};
 use crate::trusted::TrustError;
 
 /// What a publish uploaded.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Published {
     /// The files sent, in upload order (role, exact bytes). Empty when the changes were
     /// already in effect and nothing needed uploading.
@@ -36,9 +36,29 @@ impl Published {
 /// A draft is plain files: hand [`Draft::files`] to the next signer however suits (a CI
 /// artifact, a directory), rebuild it with [`Draft::from_files`], then
 /// [`Repository::cosign`] and finally [`Repository::publish_draft`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Draft {
     files: Vec<(RoleName, Vec<u8>)>,
+}
+
+/// Role names and sizes: the files themselves can be megabytes.
+fn files_summary(files: &[(RoleName, Vec<u8>)]) -> Vec<String> {
+    files.iter().map(|(role, bytes)| format!("{role} ({} bytes)", bytes.len())).collect()
+}
+
+impl std::fmt::Debug for Published {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Published")
+            .field("files", &files_summary(&self.files))
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Draft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Draft").field("files", &files_summary(&self.files)).finish()
+    }
 }
 
 impl Draft {

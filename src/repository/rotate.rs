@@ -3,7 +3,7 @@
 use super::{Change, KeyHolder, PublishError, Published, Repository};
 use crate::certs::{certificate_public_key, generate_root_certificate};
 use crate::keys::Signer;
-use crate::metadata::{KeyId, PublicKey, RoleName};
+use crate::metadata::{PublicKey, RoleName};
 
 impl Repository {
     /// Replaces the key of base role `role` and publishes the new root (and the role's file
@@ -64,12 +64,5 @@ impl Repository {
     pub async fn witness(&self, roles: &[RoleName]) -> Result<Published, PublishError> {
         let changes: Vec<Change> = roles.iter().map(|r| Change::Witness { role: r.clone() }).collect();
         self.publish(&changes).await
-    }
-
-    /// The canonical IDs of the keys this keyring holds for `role` in the current trust data.
-    pub async fn held_keys(&self, role: &RoleName) -> Result<Vec<KeyId>, PublishError> {
-        let editor = self.editor().await?;
-        let keys = editor.role_keys(role)?;
-        Ok(keys.keys.values().filter(|k| self.keys.holds(k)).filter_map(|k| k.canonical_id().ok()).collect())
     }
 }
