@@ -24,7 +24,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use notary_client::docker::sign_tag;
-use notary_client::keys::{Signer, SoftwareKey};
+use notary_client::keys::SoftwareKey;
 use notary_client::metadata::{Gun, PublicKey, RoleName, Signed, Targets};
 use notary_client::repository::{Change, InitOptions, Keyring, Published, Repository};
 use notary_client::server::{MetadataName, NotaryServer, RemoteStore, ServerError};
@@ -32,40 +32,25 @@ use notary_client::trust_dir::TrustDir;
 use notary_client::trusted::TrustedRepository;
 
 use notary_cli::{CliRepo, CliTarget};
-use publish::{assert_served_as_sent, assert_stored_as_sent, gun, roles, server, uploaded_version};
+use publish::{
+    SharedRemote, assert_nothing_skipped, assert_served_as_sent, assert_stored_as_sent, gun, holding, manifest,
+    new_key, public, role, roles, row, server, tempdir, uploaded_version,
+};
 use stack::Stack;
 
 /// Attempts allowed per publish (the default is 20): generous, so that the test reports how
 /// many were needed rather than fails on an unlucky streak.
 const MAX_ATTEMPTS: u32 = 200;
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("publish-concurrency.").tempdir().expect("create a temporary directory")
-}
-
-fn new_key() -> Arc<SoftwareKey> {
-    Arc::new(SoftwareKey::generate_p256().expect("generate a P-256 key"))
-}
-
-fn public(key: &Arc<SoftwareKey>) -> PublicKey {
-    key.public_key().clone()
-}
-
-/// A made-up manifest for `tag`: its SHA-256 and size.
-fn manifest(tag: &str) -> ([u8; 32], i64) {
-    let body = format!("{{\"schemaVersion\":2,\"tag\":\"{tag}\"}}");
-    (publish::sha256(body.as_bytes()), 500 + body.len() as i64)
-}
-
-fn row(tag: &str, role: &str) -> CliTarget {
-    let (digest, size) = manifest(tag);
-    CliTarget { name: tag.to_owned(), sha256_hex: hex::encode(digest), size: size as u64, role: role.to_owned() }
+/// A current-thread tokio runtime.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }
 
 /// The admin: initialises `gun_name` and publishes `delegations` (role, key), all paths.
 async fn set_up(stack: &Stack, gun_name: &str, delegations: &[(RoleName, PublicKey)]) {
     let trust = tempdir();
-    let admin = Repository::new(gun(gun_name), server(stack), TrustDir::new(trust.path()));
+    let admin = holding(stack, gun_name, trust.path(), &[]);
     admin.init(&InitOptions::default()).await.expect("init");
     let changes: Vec<Change> = delegations
         .iter()
@@ -91,8 +76,7 @@ where
             .map(|i| {
                 let (job, start) = (&job, &start);
                 scope.spawn(move || {
-                    let runtime =
-                        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+                    let runtime = runtime();
                     start.wait();
                     runtime.block_on(job(i))
                 })
@@ -106,9 +90,7 @@ where
 /// publish each (Docker's role choice) and returns what each publish uploaded.
 async fn ci_job(stack: &Stack, gun_name: &str, key: &Arc<SoftwareKey>, tags: &[String]) -> Vec<(String, Published)> {
     let trust = tempdir();
-    let repo = Repository::new(gun(gun_name), server(stack), TrustDir::new(trust.path()))
-        .with_keys(Keyring::new().with_signer(key.clone()))
-        .with_max_attempts(MAX_ATTEMPTS);
+    let repo = holding(stack, gun_name, trust.path(), &[key]).with_max_attempts(MAX_ATTEMPTS);
     let mut out = Vec::with_capacity(tags.len());
     for tag in tags {
         let (digest, size) = manifest(tag);
@@ -128,10 +110,9 @@ fn target_names(published: &Published, role: &RoleName) -> Vec<String> {
 
 async fn fresh_update(stack: &Stack, gun_name: &str) -> TrustedRepository {
     let trust = tempdir();
-    let reader = Repository::new(gun(gun_name), server(stack), TrustDir::new(trust.path()));
+    let reader = holding(stack, gun_name, trust.path(), &[]);
     let trusted = reader.update().await.unwrap_or_else(|e| panic!("update of {gun_name}: {e}"));
-    let skipped: Vec<String> = trusted.skipped().iter().map(|s| format!("{}: {}", s.role, s.reason)).collect();
-    assert!(skipped.is_empty(), "roles skipped by our update: {skipped:?}");
+    assert_nothing_skipped(&trusted);
     trusted
 }
 
@@ -175,13 +156,10 @@ async fn check_role_publishes(stack: &Stack, gun_name: &str, role: &RoleName, pu
 fn eight_jobs_signing_two_hundred_tags_concurrently_all_land() {
     const JOBS: usize = 8;
     const TAGS_PER_JOB: usize = 25;
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/concurrency/releases";
     let key = new_key(); // held in memory by every job
-    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let setup = runtime();
     setup.block_on(set_up(&stack, name, &[(RoleName::releases(), public(&key))]));
 
     let tags: Vec<Vec<String>> =
@@ -238,14 +216,11 @@ fn eight_jobs_signing_two_hundred_tags_concurrently_all_land() {
 #[test]
 fn concurrent_publishes_to_different_roles_both_land() {
     const TAGS: usize = 10;
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/concurrency/two-roles";
-    let roles = [RoleName::new("targets/a").unwrap(), RoleName::new("targets/b").unwrap()];
+    let roles = [role("targets/a"), role("targets/b")];
     let keys = [new_key(), new_key()];
-    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let setup = runtime();
     let delegations: Vec<(RoleName, PublicKey)> = roles.iter().cloned().zip(keys.iter().map(public)).collect();
     setup.block_on(set_up(&stack, name, &delegations));
 
@@ -308,17 +283,13 @@ impl RemoteStore for OtherSignerFirst {
 /// that read the repository before the other's file existed must not publish over it.
 #[tokio::test(flavor = "current_thread")]
 async fn a_signer_racing_the_first_file_of_a_role_keeps_the_other_signers_tags() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/concurrency/first-file";
     let key = new_key();
     set_up(&stack, name, &[(RoleName::releases(), public(&key))]).await;
 
     let (trust_a, trust_b) = (tempdir(), tempdir());
-    let keys = Keyring::new().with_signer(key.clone());
-    let other = Repository::new(gun(name), server(&stack), TrustDir::new(trust_a.path())).with_keys(keys.clone());
+    let other = holding(&stack, name, trust_a.path(), &[&key]);
     let remote = Arc::new(OtherSignerFirst {
         inner: server(&stack),
         other,
@@ -326,7 +297,8 @@ async fn a_signer_racing_the_first_file_of_a_role_keeps_the_other_signers_tags()
         done: AtomicBool::new(false),
         published: Mutex::new(None),
     });
-    let racer = Repository::new(gun(name), SharedRemote(remote.clone()), TrustDir::new(trust_b.path())).with_keys(keys);
+    let racer = Repository::new(gun(name), SharedRemote(remote.clone()), TrustDir::new(trust_b.path()))
+        .with_keys(Keyring::new().with_signer(key.clone()));
     let (digest, size) = manifest("second");
     let second = sign_tag(&racer, "second", digest, size).await.expect("sign second");
     let first = remote.published.lock().unwrap().take().expect("the other signer published during our publish");
@@ -351,22 +323,4 @@ async fn a_signer_racing_the_first_file_of_a_role_keeps_the_other_signers_tags()
         CliRepo::attach(&stack, name).list(None),
         [row("first", "targets/releases"), row("second", "targets/releases")]
     );
-}
-
-/// A shared [`RemoteStore`] (the test keeps a handle to read what happened).
-struct SharedRemote<R>(Arc<R>);
-
-#[async_trait::async_trait]
-impl<R: RemoteStore> RemoteStore for SharedRemote<R> {
-    async fn get_metadata(&self, gun: &Gun, name: &MetadataName, limit: u64) -> Result<Vec<u8>, ServerError> {
-        self.0.get_metadata(gun, name, limit).await
-    }
-
-    async fn publish(&self, gun: &Gun, files: &[(RoleName, Vec<u8>)]) -> Result<(), ServerError> {
-        self.0.publish(gun, files).await
-    }
-
-    async fn get_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
-        self.0.get_key(gun, role).await
-    }
 }

@@ -22,30 +22,18 @@ use std::sync::Arc;
 use notary_client::docker::{
     self, DockerConfig, DockerTrust, ImageReference, TrustInspect, TrustServer, generate_signer_key, signed_digest,
 };
-use notary_client::keys::{Signer, SoftwareKey};
+use notary_client::keys::SoftwareKey;
 use notary_client::metadata::{FileMeta, PublicKey, RoleName, Signed, Targets};
 use notary_client::passphrase::FixedPassphrase;
-use notary_client::repository::{Change, Draft, InitOptions, Keyring, PublishError, Published, Repository};
-use notary_client::trust_dir::TrustDir;
+use notary_client::repository::{Change, Draft, InitOptions, PublishError, Published, Repository};
 use notary_client::trusted::TrustedRepository;
 
 use notary_cli::{CliDelegation, CliRepo, CliTarget};
-use publish::{assert_served_as_sent, current_file, gun, roles, server, uploaded_version};
+use publish::{
+    PASSPHRASE, assert_nothing_skipped, assert_served_as_sent, current_file, holding, manifest, new_key, public, role,
+    roles, row, tempdir, uploaded_version,
+};
 use stack::Stack;
-
-const PASSPHRASE: &str = "publish-docker-pass";
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("publish-docker.").tempdir().expect("create a temporary directory")
-}
-
-fn new_key() -> Arc<SoftwareKey> {
-    Arc::new(SoftwareKey::generate_p256().expect("generate a P-256 key"))
-}
-
-fn public(key: &Arc<SoftwareKey>) -> PublicKey {
-    key.public_key().clone()
-}
 
 fn canonical(key: &PublicKey) -> String {
     key.canonical_id().expect("canonical key ID").to_string()
@@ -57,18 +45,6 @@ fn image(stack: &Stack, name: &str) -> String {
     format!("{}/docker/{name}", stack.registry_host())
 }
 
-/// A made-up manifest for `tag`: its SHA-256 and size.
-fn manifest(tag: &str) -> ([u8; 32], i64) {
-    let body = format!("{{\"schemaVersion\":2,\"tag\":\"{tag}\"}}");
-    (publish::sha256(body.as_bytes()), 500 + body.len() as i64)
-}
-
-/// The `notary list` row of `tag` signed as [`manifest`] by `role`.
-fn row(tag: &str, role: &str) -> CliTarget {
-    let (digest, size) = manifest(tag);
-    CliTarget { name: tag.to_owned(), sha256_hex: hex::encode(digest), size: size as u64, role: role.to_owned() }
-}
-
 /// One party (an admin, a CI job): its own trust directory (cache) and in-memory keys.
 struct Party {
     repo: Repository,
@@ -77,17 +53,20 @@ struct Party {
 
 fn party(stack: &Stack, gun_name: &str, keys: &[&Arc<SoftwareKey>]) -> Party {
     let trust = tempdir();
-    let keyring = keys.iter().fold(Keyring::new(), |ring, k| ring.with_signer((*k).clone()));
-    let repo = Repository::new(gun(gun_name), server(stack), TrustDir::new(trust.path())).with_keys(keyring);
+    let repo = holding(stack, gun_name, trust.path(), keys);
     Party { repo, _trust: trust }
+}
+
+/// `docker trust sign` by `party` of `tag` ([`manifest`]), unchecked.
+async fn try_sign(party: &Party, tag: &str) -> Result<Published, PublishError> {
+    let (digest, size) = manifest(tag);
+    docker::sign_tag(&party.repo, tag, digest, size).await
 }
 
 /// `docker trust sign` by `party` of `tag` ([`manifest`]), checked against the server.
 async fn sign(stack: &Stack, party: &Party, tag: &str) -> Published {
-    let (digest, size) = manifest(tag);
-    let published = docker::sign_tag(&party.repo, tag, digest, size)
-        .await
-        .unwrap_or_else(|e| panic!("sign_tag {tag} on {}: {e}", party.repo.gun()));
+    let published =
+        try_sign(party, tag).await.unwrap_or_else(|e| panic!("sign_tag {tag} on {}: {e}", party.repo.gun()));
     assert_served_as_sent(stack, party.repo.gun().as_str(), &published).await;
     published
 }
@@ -112,10 +91,9 @@ fn seen(trusted: &TrustedRepository) -> Vec<(String, String)> {
     v
 }
 
-/// Tags signed by `role` itself.
-fn tags_of(trusted: &TrustedRepository, role: &str) -> Vec<String> {
-    let role = RoleName::new(role).expect("role name");
-    let mut tags: Vec<String> = trusted.role_targets(&role).into_iter().map(|t| t.name).collect();
+/// Tags signed by `role_name` itself.
+fn tags_of(trusted: &TrustedRepository, role_name: &str) -> Vec<String> {
+    let mut tags: Vec<String> = trusted.role_targets(&role(role_name)).into_iter().map(|t| t.name).collect();
     tags.sort();
     tags
 }
@@ -133,17 +111,13 @@ fn delegation(role: &str, keys: &[&PublicKey]) -> CliDelegation {
     CliDelegation { role: role.to_owned(), paths: vec![String::new()], canonical_key_ids, threshold: 1 }
 }
 
-/// Fails unless the repository verified without skipping any delegation.
-fn assert_nothing_skipped(trusted: &TrustedRepository) {
-    let skipped: Vec<String> = trusted.skipped().iter().map(|s| format!("{}: {}", s.role, s.reason)).collect();
-    assert!(skipped.is_empty(), "roles skipped by our update: {skipped:?}");
-}
-
-/// An image whose admin (root and targets keys in memory) ran `signer add alice`.
+/// An image whose admin (root and targets keys in memory) ran `signer add alice`, and a CI
+/// job holding only alice's key.
 struct WithAlice {
     gun: String,
     admin: Party,
     alice: Arc<SoftwareKey>,
+    alice_ci: Party,
 }
 
 async fn with_alice(stack: &Stack, name: &str) -> WithAlice {
@@ -151,7 +125,28 @@ async fn with_alice(stack: &Stack, name: &str) -> WithAlice {
     let admin = party(stack, &gun, &[]);
     let alice = new_key();
     signer_add(stack, &admin, "alice", &alice).await;
-    WithAlice { gun, admin, alice }
+    let alice_ci = party(stack, &gun, &[&alice]);
+    WithAlice { gun, admin, alice, alice_ci }
+}
+
+/// A second signer, added by the admin with `signer add bob`: bob's key, a CI job (pipeline)
+/// holding only that key, and what adding bob published.
+struct Bob {
+    key: Arc<SoftwareKey>,
+    ci: Party,
+    added: Published,
+}
+
+/// [`with_alice`] in which alice's CI job signed `1.0`, then the admin added [`Bob`] and bob's
+/// CI job signed `2.0`: (image, bob, what bob's signing published).
+async fn alice_then_bob(stack: &Stack, name: &str) -> (WithAlice, Bob, Published) {
+    let s = with_alice(stack, name).await;
+    sign(stack, &s.alice_ci, "1.0").await;
+    let key = new_key();
+    let added = signer_add(stack, &s.admin, "bob", &key).await;
+    let bob = Bob { ci: party(stack, &s.gun, &[&key]), key, added };
+    let signed = sign(stack, &bob.ci, "2.0").await;
+    (s, bob, signed)
 }
 
 // ------------------------------------------------------------------- docker CLI helpers
@@ -227,10 +222,7 @@ async fn docker_inspect_agrees(stack: &Stack, name: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "current_thread")]
 async fn add_signer_on_a_new_repository_initialises_it_and_publishes_both_delegations() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = image(&stack, "signer-add");
     let admin = party(&stack, &name, &[]);
     let alice = new_key();
@@ -283,19 +275,15 @@ async fn add_signer_on_a_new_repository_initialises_it_and_publishes_both_delega
 
 #[tokio::test(flavor = "current_thread")]
 async fn sign_tag_signs_into_every_signer_role_the_key_holds_and_docker_reads_it() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let s = with_alice(&stack, "sign").await;
-    let ci = party(&stack, &s.gun, &[&s.alice]);
 
-    let published = sign(&stack, &ci, "1.0").await;
+    let published = sign(&stack, &s.alice_ci, "1.0").await;
     assert_eq!(roles(&published), ["targets/alice", "targets/releases"]);
-    assert_eq!(uploaded_version(&published, &RoleName::new("targets/alice").unwrap()), 1);
+    assert_eq!(uploaded_version(&published, &role("targets/alice")), 1);
     assert_eq!(uploaded_version(&published, &RoleName::releases()), 1);
 
-    let trusted = update(&ci).await;
+    let trusted = update(&s.alice_ci).await;
     assert_nothing_skipped(&trusted);
     assert_eq!(tags_of(&trusted, "targets/alice"), ["1.0"]);
     assert_eq!(tags_of(&trusted, "targets/releases"), ["1.0"]);
@@ -324,24 +312,12 @@ async fn sign_tag_signs_into_every_signer_role_the_key_holds_and_docker_reads_it
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_second_signer_signs_into_releases_and_its_own_role_only() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let s = with_alice(&stack, "second-signer").await;
-    let alice_ci = party(&stack, &s.gun, &[&s.alice]);
-    sign(&stack, &alice_ci, "1.0").await;
-
-    let bob = new_key();
-    let added = signer_add(&stack, &s.admin, "bob", &bob).await;
-    assert_eq!(roles(&added), ["targets"]);
-
-    // A pipeline holding only bob's key.
-    let bob_ci = party(&stack, &s.gun, &[&bob]);
-    let published = sign(&stack, &bob_ci, "2.0").await;
+    let Some(stack) = publish::stack() else { return };
+    let (s, bob, published) = alice_then_bob(&stack, "second-signer").await;
+    assert_eq!(roles(&bob.added), ["targets"]);
     assert_eq!(roles(&published), ["targets/bob", "targets/releases"]);
 
-    let trusted = update(&bob_ci).await;
+    let trusted = update(&bob.ci).await;
     assert_nothing_skipped(&trusted);
     assert_eq!(tags_of(&trusted, "targets/alice"), ["1.0"]);
     assert_eq!(tags_of(&trusted, "targets/bob"), ["2.0"]);
@@ -350,7 +326,7 @@ async fn a_second_signer_signs_into_releases_and_its_own_role_only() {
     let cli = CliRepo::attach(&stack, &s.gun);
     // Walk order: targets/alice, targets/releases, targets/bob.
     assert_eq!(cli.list(None), [row("1.0", "targets/alice"), row("2.0", "targets/releases")]);
-    let (alice_public, bob_public) = (public(&s.alice), public(&bob));
+    let (alice_public, bob_public) = (public(&s.alice), public(&bob.key));
     assert_eq!(
         delegation_list(&cli),
         [
@@ -363,19 +339,10 @@ async fn a_second_signer_signs_into_releases_and_its_own_role_only() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn remove_signer_drops_its_keys_from_releases_and_deletes_its_role() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let s = with_alice(&stack, "signer-remove").await;
-    let alice_ci = party(&stack, &s.gun, &[&s.alice]);
-    sign(&stack, &alice_ci, "1.0").await;
-    let bob = new_key();
-    signer_add(&stack, &s.admin, "bob", &bob).await;
-    let bob_ci = party(&stack, &s.gun, &[&bob]);
-    sign(&stack, &bob_ci, "2.0").await;
+    let Some(stack) = publish::stack() else { return };
+    let (s, _bob, _) = alice_then_bob(&stack, "signer-remove").await;
     // alice signs last, so targets/releases.json carries her signature when bob goes.
-    sign(&stack, &alice_ci, "3.0").await;
+    sign(&stack, &s.alice_ci, "3.0").await;
 
     let removed = docker::remove_signer(&s.admin.repo, "bob", false).await.expect("signer remove bob");
     assert_eq!(roles(&removed), ["targets"]);
@@ -414,18 +381,9 @@ async fn remove_signer_drops_its_keys_from_releases_and_deletes_its_role() {
 /// image unpullable, so Docker asks for confirmation (`--force` skips it).
 #[tokio::test(flavor = "current_thread")]
 async fn remove_signer_refuses_a_signer_whose_signature_alone_holds_releases() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let s = with_alice(&stack, "signer-remove-last-signature").await;
-    let alice_ci = party(&stack, &s.gun, &[&s.alice]);
-    sign(&stack, &alice_ci, "1.0").await;
-    let bob = new_key();
-    signer_add(&stack, &s.admin, "bob", &bob).await;
-    let bob_ci = party(&stack, &s.gun, &[&bob]);
+    let Some(stack) = publish::stack() else { return };
+    let (s, _bob, _) = alice_then_bob(&stack, "signer-remove-last-signature").await;
     // targets/releases.json is now signed by bob alone (alice's key is still listed).
-    sign(&stack, &bob_ci, "2.0").await;
     let targets_before = current_file(&stack, &s.gun, &RoleName::targets()).await;
 
     match docker::remove_signer(&s.admin.repo, "bob", false).await {
@@ -453,13 +411,9 @@ async fn remove_signer_refuses_a_signer_whose_signature_alone_holds_releases() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn remove_signer_refuses_the_last_releases_key_unless_forced() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let s = with_alice(&stack, "signer-remove-last").await;
-    let alice_ci = party(&stack, &s.gun, &[&s.alice]);
-    sign(&stack, &alice_ci, "1.0").await;
+    sign(&stack, &s.alice_ci, "1.0").await;
     let targets_before = current_file(&stack, &s.gun, &RoleName::targets()).await;
 
     match docker::remove_signer(&s.admin.repo, "alice", false).await {
@@ -503,22 +457,18 @@ async fn remove_signer_refuses_the_last_releases_key_unless_forced() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn revoke_tag_removes_the_tag_from_every_signable_role() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let s = with_alice(&stack, "revoke").await;
-    let ci = party(&stack, &s.gun, &[&s.alice]);
-    sign(&stack, &ci, "1.0").await;
-    sign(&stack, &ci, "2.0").await;
+    sign(&stack, &s.alice_ci, "1.0").await;
+    sign(&stack, &s.alice_ci, "2.0").await;
     let cli = CliRepo::attach(&stack, &s.gun);
     assert!(cli.lookup("1.0").is_some());
 
-    let revoked = docker::revoke_tag(&ci.repo, "1.0").await.expect("revoke 1.0");
+    let revoked = docker::revoke_tag(&s.alice_ci.repo, "1.0").await.expect("revoke 1.0");
     assert_eq!(roles(&revoked), ["targets/alice", "targets/releases"]);
     assert_served_as_sent(&stack, &s.gun, &revoked).await;
 
-    let trusted = update(&ci).await;
+    let trusted = update(&s.alice_ci).await;
     assert_nothing_skipped(&trusted);
     assert_eq!(tags_of(&trusted, "targets/alice"), ["2.0"]);
     assert_eq!(tags_of(&trusted, "targets/releases"), ["2.0"]);
@@ -532,15 +482,10 @@ async fn revoke_tag_removes_the_tag_from_every_signable_role() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sign_tag_without_a_signer_key_finds_no_signable_role() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let s = with_alice(&stack, "no-signable-role").await;
-    let stranger = new_key();
-    let ci = party(&stack, &s.gun, &[&stranger]);
-    let (digest, size) = manifest("1.0");
-    match docker::sign_tag(&ci.repo, "1.0", digest, size).await {
+    let stranger = party(&stack, &s.gun, &[&new_key()]);
+    match try_sign(&stranger, "1.0").await {
         Err(PublishError::NoSignableRole { gun, name, roles }) => {
             assert_eq!((gun.as_str(), name.as_str()), (s.gun.as_str(), "1.0"));
             assert_eq!(roles, ["targets/alice", "targets/releases"]);
@@ -553,10 +498,7 @@ async fn sign_tag_without_a_signer_key_finds_no_signable_role() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sign_tag_without_delegations_needs_the_targets_key() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = image(&stack, "no-targets-key");
     let admin = party(&stack, &name, &[]);
     admin.repo.init(&InitOptions::default()).await.expect("init");
@@ -565,10 +507,8 @@ async fn sign_tag_without_delegations_needs_the_targets_key() {
     let targets_key = update(&admin).await.root().signed().trusted_keys("targets");
     let targets_before = current_file(&stack, &name, &RoleName::targets()).await;
 
-    let stranger = new_key();
-    let ci = party(&stack, &name, &[&stranger]);
-    let (digest, size) = manifest("1.0");
-    match docker::sign_tag(&ci.repo, "1.0", digest, size).await {
+    let stranger = party(&stack, &name, &[&new_key()]);
+    match try_sign(&stranger, "1.0").await {
         Err(PublishError::NoSigningKey { role, key_ids, .. }) => {
             assert_eq!(role, "targets");
             let expected: Vec<String> = targets_key.keys.keys().map(ToString::to_string).collect();
@@ -582,10 +522,7 @@ async fn sign_tag_without_delegations_needs_the_targets_key() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_docker_generated_signer_key_signs_through_docker_trust() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = image(&stack, "key-generate");
     let reference = ImageReference::parse(&format!("{name}:1.0")).expect("reference");
     assert_eq!(reference.gun().as_str(), name);
@@ -675,10 +612,7 @@ fn signature_ids(bytes: &[u8]) -> Vec<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn threshold_two_is_published_through_a_cosigned_draft() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let t = threshold_2(&stack, "threshold").await;
     let first = party(&stack, &t.gun, &[&t.k1]);
 
@@ -718,10 +652,7 @@ async fn threshold_two_is_published_through_a_cosigned_draft() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_draft_made_stale_by_another_publish_is_refused() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let t = threshold_2(&stack, "stale-draft").await;
     let first = party(&stack, &t.gun, &[&t.k1]);
     let second = party(&stack, &t.gun, &[&t.k2]);

@@ -3,45 +3,26 @@
 //! failure is a typed error, nothing already stored (keys, cache) is lost, and nothing is
 //! uploaded that should not be.
 
+#[path = "support/notary_cli.rs"]
+mod notary_cli;
+#[path = "support/publish.rs"]
+mod publish;
 #[path = "support/stack.rs"]
 mod stack;
 
-#[path = "support/notary_cli.rs"]
-mod notary_cli;
-
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use notary_client::metadata::{FileMeta, Gun, PublicKey, RoleName};
-use notary_client::passphrase::FixedPassphrase;
-use notary_client::repository::{Change, InitOptions, Keyring, PublishError, Repository};
-use notary_client::server::{Errcode, MetadataName, NotaryServer, RemoteStore, ServerError, limits};
+use notary_client::repository::{Change, InitOptions, PublishError, Repository};
+use notary_client::server::{Errcode, MetadataName, NotaryServer, RemoteStore, ServerError};
 use notary_client::trust_dir::TrustDir;
 
+use publish::{
+    SharedRemote, current_file, gun, new_key, public, repository, repository_on, server, stored_keys, tempdir,
+};
 use stack::Stack;
-
-const PASSPHRASE: &str = "publish-errors-pass";
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("publish-errors.").tempdir().expect("create a temporary directory")
-}
-
-fn gun(s: &str) -> Gun {
-    Gun::new(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
-}
-
-fn server(stack: &Stack) -> NotaryServer {
-    let ca = std::fs::read(stack.notary_ca()).expect("read the stack's CA");
-    NotaryServer::builder(stack.notary_url()).add_ca_pem(&ca).build().expect("build a NotaryServer")
-}
-
-fn keyring(trust: &Path, passphrase: &str) -> Keyring {
-    Keyring::from_store(TrustDir::new(trust).keys(), FixedPassphrase::new(passphrase))
-}
-
-fn repository(remote: impl RemoteStore + 'static, name: &str, trust: &Path) -> Repository {
-    Repository::new(gun(name), remote, TrustDir::new(trust)).with_keys(keyring(trust, PASSPHRASE))
-}
 
 fn add(name: &str, byte: u8) -> Change {
     Change::add_target(RoleName::targets(), name, FileMeta::sha256_only([byte; 32], 10))
@@ -97,19 +78,19 @@ impl RemoteStore for ReadOnly {
     }
 }
 
-/// A published repository `name` (root v1, targets v2 with target `v1`) with its keys in `trust`.
-async fn published(stack: &Stack, name: &str, trust: &Path) -> Repository {
-    let repo = repository(server(stack), name, trust);
+/// A published repository `name` (root v1, targets v2 with target `v1`) with its keys in a
+/// new trust dir: (trust dir, repository).
+async fn published(stack: &Stack, name: &str) -> (tempfile::TempDir, Repository) {
+    let trust = tempdir();
+    let repo = repository(stack, name, trust.path());
     repo.init(&InitOptions::default()).await.expect("init");
     repo.publish(&[add("v1", 1)]).await.expect("first publish");
-    repo
+    (trust, repo)
 }
 
+/// The server's current `targets.json` of `name`.
 async fn served_targets(stack: &Stack, name: &str) -> Vec<u8> {
-    server(stack)
-        .get_metadata(&gun(name), &MetadataName::Current(RoleName::targets()), limits::MAX_DOWNLOAD)
-        .await
-        .expect("GET targets.json")
+    current_file(stack, name, &RoleName::targets()).await.expect("GET targets.json")
 }
 
 /// Every file below `dir` with its bytes (sorted).
@@ -134,19 +115,15 @@ fn snapshot_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn version_conflicts_are_retried_until_the_attempts_run_out() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/conflict";
-    published(&stack, name, trust.path()).await;
-    let remote = std::sync::Arc::new(FailingPublish {
+    let (trust, _) = published(&stack, name).await;
+    let remote = Arc::new(FailingPublish {
         inner: server(&stack),
         failure: Failure::VersionConflict,
         publishes: AtomicU32::new(0),
     });
-    let repo = repository(SharedRemote(remote.clone()), name, trust.path()).with_max_attempts(3);
+    let repo = repository_on(SharedRemote(remote.clone()), name, trust.path()).with_max_attempts(3);
     match repo.publish(&[add("v2", 2)]).await {
         Err(PublishError::Conflict { attempts: 3, .. }) => {}
         other => panic!("expected a conflict after 3 attempts, got {other:?}"),
@@ -154,35 +131,17 @@ async fn version_conflicts_are_retried_until_the_attempts_run_out() {
     assert_eq!(remote.publishes.load(Ordering::SeqCst), 3, "one POST per attempt");
 }
 
-/// An `Arc`'d remote, so the test can inspect it while the repository owns it.
-struct SharedRemote(std::sync::Arc<FailingPublish>);
-
-#[async_trait::async_trait]
-impl RemoteStore for SharedRemote {
-    async fn get_metadata(&self, gun: &Gun, name: &MetadataName, limit: u64) -> Result<Vec<u8>, ServerError> {
-        self.0.get_metadata(gun, name, limit).await
-    }
-
-    async fn publish(&self, gun: &Gun, files: &[(RoleName, Vec<u8>)]) -> Result<(), ServerError> {
-        self.0.publish(gun, files).await
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_server_failure_while_publishing_is_reported_and_nothing_stored_is_lost() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/unavailable";
-    published(&stack, name, trust.path()).await;
+    let (trust, _) = published(&stack, name).await;
     let before_server = served_targets(&stack, name).await;
     // The cache as the next update leaves it, and the keys.
-    repository(server(&stack), name, trust.path()).update().await.expect("update");
+    repository(&stack, name, trust.path()).update().await.expect("update");
     let before = snapshot_of(trust.path());
     let failing = FailingPublish { inner: server(&stack), failure: Failure::Unavailable, publishes: AtomicU32::new(0) };
-    let repo = repository(failing, name, trust.path());
+    let repo = repository_on(failing, name, trust.path());
     match repo.publish(&[add("v2", 2)]).await {
         Err(PublishError::Server(ServerError::Unavailable { status: 503, .. })) => {}
         other => panic!("expected the 503 to be reported, got {other:?}"),
@@ -193,16 +152,12 @@ async fn a_server_failure_while_publishing_is_reported_and_nothing_stored_is_los
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_wrong_passphrase_is_a_typed_error_and_nothing_is_uploaded() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/passphrase";
-    published(&stack, name, trust.path()).await;
+    let (trust, _) = published(&stack, name).await;
     let before_server = served_targets(&stack, name).await;
     let repo = Repository::new(gun(name), server(&stack), TrustDir::new(trust.path()))
-        .with_keys(keyring(trust.path(), "not-the-passphrase"));
+        .with_keys(stored_keys(trust.path(), "not-the-passphrase"));
     let err = repo.publish(&[add("v2", 2)]).await.expect_err("a wrong passphrase cannot sign");
     assert!(matches!(err, PublishError::Signing(_)), "{err:?}");
     let text = err.to_string();
@@ -213,14 +168,11 @@ async fn a_wrong_passphrase_is_a_typed_error_and_nothing_is_uploaded() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn init_is_refused_when_the_server_has_the_repository() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/exists";
-    published(&stack, name, tempdir().path()).await;
+    published(&stack, name).await;
     let other = tempdir();
-    let repo = repository(server(&stack), name, other.path());
+    let repo = repository(&stack, name, other.path());
     match repo.init(&InitOptions::default()).await {
         Err(PublishError::AlreadyInitialized { version: 1, .. }) => {}
         other => panic!("expected AlreadyInitialized, got {other:?}"),
@@ -230,12 +182,9 @@ async fn init_is_refused_when_the_server_has_the_repository() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn publishing_a_repository_nobody_initialised_is_refused() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = publish::stack() else { return };
     let trust = tempdir();
-    let repo = repository(server(&stack), "example.com/errors/none", trust.path());
+    let repo = repository(&stack, "example.com/errors/none", trust.path());
     match repo.publish(&[add("v1", 1)]).await {
         Err(PublishError::NotInitialized { .. }) => {}
         other => panic!("expected NotInitialized, got {other:?}"),
@@ -244,14 +193,10 @@ async fn publishing_a_repository_nobody_initialised_is_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn publishing_to_a_read_only_remote_is_refused() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/read-only";
-    published(&stack, name, trust.path()).await;
-    let repo = repository(ReadOnly(server(&stack)), name, trust.path());
+    let (trust, _) = published(&stack, name).await;
+    let repo = repository_on(ReadOnly(server(&stack)), name, trust.path());
     match repo.publish(&[add("v2", 2)]).await {
         Err(PublishError::Server(ServerError::ReadOnly { .. })) => {}
         other => panic!("expected ReadOnly, got {other:?}"),
@@ -260,13 +205,9 @@ async fn publishing_to_a_read_only_remote_is_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn changes_already_in_effect_upload_nothing() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/no-op";
-    let repo = published(&stack, name, trust.path()).await;
+    let (_trust, repo) = published(&stack, name).await;
     let before = served_targets(&stack, name).await;
     let again = repo.publish(&[add("v1", 1)]).await.expect("publish");
     assert!(again.files.is_empty(), "nothing to upload");
@@ -276,18 +217,13 @@ async fn changes_already_in_effect_upload_nothing() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_delegation_added_again_after_deletion_continues_its_numbering() {
-    if !notary_cli::require_notary() {
-        return;
-    }
-    let stack = Stack::up();
-    let trust = tempdir();
+    let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/renumber";
-    let repo = published(&stack, name, trust.path()).await;
-    let key = std::sync::Arc::new(notary_client::keys::SoftwareKey::generate_p256().unwrap());
+    let (_trust, repo) = published(&stack, name).await;
+    let key = new_key();
     repo.keys().add_signer(key.clone());
-    let public = notary_client::keys::Signer::public_key(&*key).clone();
     let releases = RoleName::releases();
-    let delegate = Change::add_delegation(releases.clone(), vec![public], vec![String::new()]);
+    let delegate = Change::add_delegation(releases.clone(), vec![public(&key)], vec![String::new()]);
     let sign = |byte| Change::add_target(releases.clone(), format!("t{byte}"), FileMeta::sha256_only([byte; 32], 1));
     repo.publish(&[delegate.clone(), sign(1)]).await.expect("delegate and sign");
     repo.publish(&[sign(2)]).await.expect("sign again"); // targets/releases v2

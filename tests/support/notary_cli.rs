@@ -363,19 +363,7 @@ impl<'s> CliRepo<'s> {
     pub fn stage_delegation(&self, role: &str, paths: &[&str]) -> DelegationKey {
         let (key_path, cert_path) = self.openssl_key_and_cert(role);
         self.run(&["key", "import", key_path.to_str().expect("UTF-8 path"), "--role", role]);
-        let paths_arg = paths.join(",");
-        let mut args = vec!["delegation", "add", self.gun.as_str(), role, cert_path.to_str().expect("UTF-8 path")];
-        if paths.contains(&"") {
-            args.push("--all-paths");
-        } else {
-            assert!(!paths.is_empty(), "a delegation needs paths (use ALL_PATHS for all)");
-            args.extend(["--paths", &paths_arg]);
-        }
-        let out = self.run(&args);
-        let canonical_id = parse_delegation_add_key_ids(&out)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("`notary delegation add` printed no key ID:\n{out}"));
+        let canonical_id = self.stage_delegation_add(role, &cert_path, paths);
         let cert_pem = std::fs::read(&cert_path).expect("read the certificate");
         let key_pem = std::fs::read(&key_path).expect("read the private key");
         DelegationKey {
@@ -394,8 +382,15 @@ impl<'s> CliRepo<'s> {
     #[track_caller]
     pub fn stage_delegation_public_key(&self, role: &str, public_pem: &[u8], paths: &[&str]) -> String {
         let file = self.write_file("delegation.pem", public_pem);
+        self.stage_delegation_add(role, &file, paths)
+    }
+
+    /// Stages `notary delegation add GUN ROLE KEY_FILE` with `paths` (`--all-paths` when they
+    /// contain `""`) and returns the **canonical** key ID the CLI printed. No publish.
+    #[track_caller]
+    fn stage_delegation_add(&self, role: &str, key_file: &Path, paths: &[&str]) -> String {
         let paths_arg = paths.join(",");
-        let mut args = vec!["delegation", "add", self.gun.as_str(), role, file.to_str().expect("UTF-8 path")];
+        let mut args = vec!["delegation", "add", self.gun.as_str(), role, key_file.to_str().expect("UTF-8 path")];
         if paths.contains(&"") {
             args.push("--all-paths");
         } else {
