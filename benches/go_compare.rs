@@ -10,7 +10,7 @@
 //! argument) it runs once with N = 200 as a smoke test, checking both list the same targets.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use notary_client::certs::TrustPinning;
 use notary_client::clock::SystemClock;
@@ -19,20 +19,15 @@ use notary_client::trusted::{DirectorySource, TrustedRepository};
 
 #[path = "../tests/support/repo_builder.rs"]
 mod repo_builder;
+#[path = "support/go_compare.rs"]
+mod support;
 
 const GUN: &str = "localhost:5000/bench/app";
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (n, runs) = if bench { (75_000, 5) } else { (200, 1) };
-    if !Command::new("notary").arg("version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
-        assert!(std::env::var_os("CI").is_none(), "the notary CLI must be installed in CI");
-        eprintln!("go_compare: skipped, the notary CLI is not installed (run scripts/test)");
+    if !support::notary_installed("go_compare") {
         return;
     }
 
@@ -74,6 +69,6 @@ fn main() {
     assert_eq!(our_count, n, "we list every target");
     let size = files["targets/releases"].len();
     println!("go_compare: {n} targets in targets/releases ({size} bytes), median of {runs} run(s)");
-    println!("  Go   notary list -r targets/releases (offline) : {:>10.1?}", median(go));
-    println!("  Rust TrustedRepository::verify + role_targets  : {:>10.1?}", median(ours));
+    println!("  Go   notary list -r targets/releases (offline) : {:>10.1?}", support::median(go));
+    println!("  Rust TrustedRepository::verify + role_targets  : {:>10.1?}", support::median(ours));
 }

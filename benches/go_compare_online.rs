@@ -8,6 +8,9 @@
 //! under `cargo test` it runs once with N = 3 as a smoke test, checking both list the same
 //! targets.
 
+#[path = "support/go_compare.rs"]
+mod support;
+
 // Their unit tests are not run here (no test harness), so their imports go unused.
 #[allow(unused_imports)]
 #[path = "../tests/support/notary_cli.rs"]
@@ -17,18 +20,13 @@ mod notary_cli;
 mod stack;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Instant;
 
 use notary_client::metadata::Gun;
 use notary_client::repository::Repository;
 use notary_client::server::NotaryServer;
 use notary_client::trust_dir::TrustDir;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn go_list(stack: &stack::Stack, trust: &Path, gun: &str) -> usize {
     let out = stack.notary(trust).args(["list", gun]).stderr(Stdio::null()).output().expect("run notary");
@@ -39,9 +37,7 @@ fn go_list(stack: &stack::Stack, trust: &Path, gun: &str) -> usize {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (n, runs) = if bench { (200, 15) } else { (3, 1) };
-    if !Command::new("notary").arg("version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
-        assert!(std::env::var_os("CI").is_none(), "the notary CLI must be installed in CI");
-        eprintln!("go_compare_online: skipped, the notary CLI is not installed (run scripts/test)");
+    if !support::notary_installed("go_compare_online") {
         return;
     }
     let stack = stack::Stack::up();
@@ -82,7 +78,7 @@ fn main() {
             assert_eq!(ours(rust_trust), n, "we list every target");
             rust.push(start.elapsed());
         }
-        results.push((label, median(go), median(rust)));
+        results.push((label, support::median(go), support::median(rust)));
     }
     println!("go_compare_online: {n} targets in targets/releases, local notary-server, median of {runs} run(s)");
     for (label, go, rust) in results {

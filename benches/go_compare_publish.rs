@@ -8,6 +8,9 @@
 //! both clients hold. `cargo bench --bench go_compare_publish` uses N = 200 and 15 runs; under
 //! `cargo test` it runs once with N = 3 as a smoke test.
 
+#[path = "support/go_compare.rs"]
+mod support;
+
 // Their unit tests are not run here (no test harness), so their imports go unused.
 #[allow(unused_imports)]
 #[path = "../tests/support/notary_cli.rs"]
@@ -16,9 +19,8 @@ mod notary_cli;
 #[path = "../tests/support/stack.rs"]
 mod stack;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use notary_client::keys::SoftwareKey;
 use notary_client::metadata::{FileMeta, Gun, RoleName};
@@ -26,17 +28,10 @@ use notary_client::repository::{Change, Keyring, Repository};
 use notary_client::server::NotaryServer;
 use notary_client::trust_dir::TrustDir;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (n, runs) = if bench { (200, 15) } else { (3, 1) };
-    if !Command::new("notary").arg("version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
-        assert!(std::env::var_os("CI").is_none(), "the notary CLI must be installed in CI");
-        eprintln!("go_compare_publish: skipped, the notary CLI is not installed (run scripts/test)");
+    if !support::notary_installed("go_compare_publish") {
         return;
     }
     let stack = stack::Stack::up();
@@ -84,5 +79,9 @@ fn main() {
     println!(
         "go_compare_publish: sign one tag into targets/releases holding {n}+ tags, local notary-server, median of {runs} run(s)"
     );
-    println!("  Go notary addhash + publish {:>10.1?}   Rust Repository::publish {:>10.1?}", median(go), median(rust));
+    println!(
+        "  Go notary addhash + publish {:>10.1?}   Rust Repository::publish {:>10.1?}",
+        support::median(go),
+        support::median(rust)
+    );
 }

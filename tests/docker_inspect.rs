@@ -2,54 +2,20 @@
 //! repositories published by the real notary CLI, and `signed_digest` resolves tags as
 //! `docker pull` did.
 
+#[path = "support/docker_cli.rs"]
+mod docker_cli;
 #[path = "support/notary_cli.rs"]
 mod notary_cli;
 #[path = "support/stack.rs"]
 mod stack;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use docker_cli::{docker_config, docker_inspect, docker_installed};
 use notary_client::docker::{DockerConfig, DockerTrust, ImageReference, TrustInspect, TrustServer, signed_digest};
 use notary_client::metadata::RoleName;
 use notary_client::trusted::TrustedRepository;
 use stack::Stack;
-
-fn docker_installed() -> bool {
-    let found = Command::new("docker").arg("--version").stdin(Stdio::null()).output().is_ok();
-    if !found {
-        eprintln!("skipped: docker CLI not installed (docker trust inspect needs only the CLI)");
-    }
-    found
-}
-
-/// A docker configuration directory trusting the stack's CA for its notary server.
-fn docker_config(stack: &Stack) -> tempfile::TempDir {
-    let config = tempfile::tempdir().expect("docker config dir");
-    let tls = config.path().join("tls").join(stack.notary_host());
-    std::fs::create_dir_all(&tls).expect("tls dir");
-    std::fs::copy(stack.notary_ca(), tls.join("ca.crt")).expect("copy CA");
-    config
-}
-
-/// `docker trust inspect NAME` with config dir `config`, parsed.
-fn docker_inspect(stack: &Stack, config: &Path, name: &str) -> serde_json::Value {
-    let mut cmd = Command::new("docker");
-    for (var, _) in std::env::vars_os() {
-        if var.to_str().is_some_and(|v| v.starts_with("DOCKER_")) {
-            cmd.env_remove(var);
-        }
-    }
-    let out = cmd
-        .env("DOCKER_CONFIG", config)
-        .env("DOCKER_CONTENT_TRUST_SERVER", stack.notary_url())
-        .args(["trust", "inspect", name])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run docker");
-    assert!(out.status.success(), "docker trust inspect {name}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("docker trust inspect prints JSON")
-}
 
 /// Docker sorts rows by tag only, with an unstable sort: rows of one tag signed to several
 /// digests come in any order. Orders them by digest, as `TrustInspect` does.
@@ -76,7 +42,7 @@ async fn our_repository(stack: &Stack, config: &Path, name: &str) -> TrustedRepo
 
 #[tokio::test]
 async fn trust_inspect_model_equals_docker_trust_inspect() {
-    if !docker_installed() || !notary_cli::require_notary() {
+    if !docker_installed("this test") || !notary_cli::require_notary() {
         return;
     }
     let stack = Stack::up();

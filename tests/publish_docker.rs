@@ -8,6 +8,8 @@
 //! and are skipped otherwise; only the `docker trust inspect` comparison is skipped when docker
 //! is missing.
 
+#[path = "support/docker_cli.rs"]
+mod docker_cli;
 #[path = "support/notary_cli.rs"]
 mod notary_cli;
 #[path = "support/publish.rs"]
@@ -16,7 +18,6 @@ mod publish;
 mod stack;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use notary_client::docker::{
@@ -28,6 +29,7 @@ use notary_client::passphrase::FixedPassphrase;
 use notary_client::repository::{Change, Draft, InitOptions, PublishError, Published, Repository};
 use notary_client::trusted::TrustedRepository;
 
+use docker_cli::{docker_config, docker_inspect, docker_installed};
 use notary_cli::{CliDelegation, CliRepo, CliTarget};
 use publish::{
     PASSPHRASE, assert_nothing_skipped, assert_served_as_sent, current_file, holding, manifest, new_key, public, role,
@@ -151,53 +153,12 @@ async fn alice_then_bob(stack: &Stack, name: &str) -> (WithAlice, Bob, Published
 
 // ------------------------------------------------------------------- docker CLI helpers
 
-fn docker_installed() -> bool {
-    let found = Command::new("docker").arg("--version").stdin(Stdio::null()).output().is_ok();
-    if !found {
-        eprintln!("skipped the docker trust inspect comparison: docker CLI not installed");
-    }
-    found
-}
-
-/// A docker configuration directory trusting the stack's CA for its notary server.
-fn docker_config(stack: &Stack) -> tempfile::TempDir {
-    let config = tempdir();
-    let tls = config.path().join("tls").join(stack.notary_host());
-    std::fs::create_dir_all(&tls).expect("tls dir");
-    std::fs::copy(stack.notary_ca(), tls.join("ca.crt")).expect("copy CA");
-    config
-}
-
 /// Docker's settings for the stack: config dir `config`, `DOCKER_CONTENT_TRUST_SERVER` = the
 /// stack's notary-server.
 fn docker_trust(stack: &Stack, config: &Path) -> DockerTrust {
     let url = stack.notary_url().to_owned();
     let server = TrustServer::from_lookup(move |var| (var == "DOCKER_CONTENT_TRUST_SERVER").then(|| url.clone()));
     DockerTrust::new(config, DockerConfig::empty(), server).with_passphrases(FixedPassphrase::new(PASSPHRASE))
-}
-
-/// `docker trust inspect NAME` with config dir `config`, parsed.
-fn docker_inspect(stack: &Stack, config: &Path, name: &str) -> serde_json::Value {
-    let mut cmd = Command::new("docker");
-    for (var, _) in std::env::vars_os() {
-        if var.to_str().is_some_and(|v| v.starts_with("DOCKER_")) {
-            cmd.env_remove(var);
-        }
-    }
-    let out = cmd
-        .env("DOCKER_CONFIG", config)
-        .env("DOCKER_CONTENT_TRUST_SERVER", stack.notary_url())
-        .args(["trust", "inspect", name])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run docker");
-    assert!(
-        out.status.success(),
-        "docker trust inspect {name}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("docker trust inspect prints JSON")
 }
 
 /// `docker trust inspect NAME` equals our [`TrustInspect`] of the same repository (read through
@@ -299,7 +260,7 @@ async fn sign_tag_signs_into_every_signer_role_the_key_holds_and_docker_reads_it
     assert_eq!(cli.list(None), [row("1.0", "targets/alice")]);
     assert_eq!(cli.list(Some("targets/releases")), [row("1.0", "targets/releases")]);
 
-    if docker_installed() {
+    if docker_installed("the docker trust inspect comparison") {
         let docker = docker_inspect_agrees(&stack, &s.gun).await;
         let alice_key = canonical(&public(&s.alice));
         assert_eq!(docker[0]["Signers"], serde_json::json!([{ "Name": "alice", "Keys": [{ "ID": alice_key }] }]));
@@ -565,7 +526,7 @@ async fn a_docker_generated_signer_key_signs_through_docker_trust() {
         delegation_list(&cli),
         [delegation("targets/ci", &[&ci_public]), delegation("targets/releases", &[&ci_public])]
     );
-    if docker_installed() {
+    if docker_installed("the docker trust inspect comparison") {
         let docker = docker_inspect_agrees(&stack, &name).await;
         assert_eq!(docker[0]["Signers"], serde_json::json!([{ "Name": "ci", "Keys": [{ "ID": key_id.as_str() }] }]));
     }

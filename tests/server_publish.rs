@@ -11,31 +11,12 @@ mod stack;
 #[path = "support/notary_cli.rs"]
 mod notary_cli;
 
-use std::process::{Command, Stdio};
-
 use base64::Engine as _;
 use notary_cli::{CliRepo, InitOptions};
 use notary_client::metadata::{Gun, RoleName};
 use notary_client::server::auth::Credentials;
 use notary_client::server::{ChangeCategory, MetadataName, NotaryServer, RemoteStore, ServerError, limits};
-use stack::Stack;
-
-/// True if the stack's programs are installed; otherwise fails under `CI`, else skips.
-fn require_stack() -> bool {
-    let installed = ["notary", "notary-server"].iter().all(|p| {
-        !matches!(
-            Command::new(p).arg("--help").stdin(Stdio::null()).output(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound
-        )
-    });
-    if installed {
-        return true;
-    }
-    let msg = "notary / notary-server not installed (Debian package `notary`; scripts/test installs it)";
-    assert!(std::env::var_os("CI").is_none(), "CI is set: {msg}");
-    eprintln!("skipped: {msg}");
-    false
-}
+use stack::{Stack, require_stack};
 
 fn gun(s: &str) -> Gun {
     Gun::new(s).unwrap()

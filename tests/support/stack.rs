@@ -173,6 +173,24 @@ impl Drop for Stack {
     }
 }
 
+/// True if the stack's programs (`notary`, `notary-server`) are installed; otherwise fails
+/// under `CI` (scripts/test installs them), else prints a skip notice.
+pub fn require_stack() -> bool {
+    let installed = ["notary", "notary-server"].iter().all(|p| {
+        !matches!(
+            Command::new(p).arg("--help").stdin(Stdio::null()).output(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound
+        )
+    });
+    if installed {
+        return true;
+    }
+    let msg = "notary / notary-server not installed (Debian package `notary`; scripts/test installs it)";
+    assert!(std::env::var_os("CI").is_none(), "CI is set: {msg}");
+    eprintln!("skipped: {msg}");
+    false
+}
+
 /// `scripts/stack.sh` of this crate.
 pub fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join("stack.sh")
