@@ -235,3 +235,31 @@ async fn a_delegation_added_again_after_deletion_continues_its_numbering() {
     let names: Vec<String> = trusted.role_targets(&releases).into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["t3"], "the old content is gone");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn publishing_with_token_auth_needs_credentials_with_push_access() {
+    if !notary_cli::require_notary() {
+        return;
+    }
+    let stack = Stack::up_with(&[("AUTH", "token"), ("TOKEN_BASIC", "ci:ci-pass")]);
+    let name = "example.com/errors/token";
+    let trust = publish::tempdir();
+    let ca = std::fs::read(stack.notary_ca()).expect("read the stack's CA");
+    let with = |credentials| {
+        let server = NotaryServer::builder(stack.notary_url()).add_ca_pem(&ca).credentials(credentials).build();
+        publish::repository_on(server.expect("server"), name, trust.path())
+    };
+    let authorised = with(notary_client::server::auth::Credentials::basic("ci", "ci-pass"));
+    authorised.init(&InitOptions::default()).await.expect("init with credentials");
+    let published = authorised.publish(&[add("v1", 1)]).await.expect("publish with credentials");
+    assert_eq!(publish::roles(&published), ["root", "targets"]);
+
+    let anonymous = with(notary_client::server::auth::Credentials::Anonymous);
+    let err = anonymous.publish(&[add("v2", 2)]).await.expect_err("anonymous cannot even read");
+    assert!(matches!(err, PublishError::Update { .. }) && err.to_string().contains("not authorized"), "{err}");
+    let trusted = authorised.update().await.expect("update with credentials");
+    let names: Vec<String> = trusted.targets().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["v1"], "nothing was published anonymously");
+    let served = trusted.role(&RoleName::targets()).expect("targets").metadata.raw_bytes().map(<[u8]>::to_vec);
+    assert_eq!(served.as_deref(), published.file(&RoleName::targets()), "served as sent");
+}
