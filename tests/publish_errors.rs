@@ -263,3 +263,16 @@ async fn publishing_with_token_auth_needs_credentials_with_push_access() {
     let served = trusted.role(&RoleName::targets()).expect("targets").metadata.raw_bytes().map(<[u8]>::to_vec);
     assert_eq!(served.as_deref(), published.file(&RoleName::targets()), "served as sent");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn init_against_an_unreachable_server_creates_no_key() {
+    let trust = publish::tempdir();
+    let server = NotaryServer::builder("https://127.0.0.1:1").retries(0).build().expect("server");
+    let repo = publish::repository_on(server, "example.com/errors/unreachable", trust.path());
+    match repo.init(&InitOptions::default()).await {
+        Err(PublishError::Server(ServerError::Network { .. })) => {}
+        other => panic!("expected a network error, got {other:?}"),
+    }
+    assert!(!trust.path().join("private").exists(), "no key was created");
+    assert!(!trust.path().join("tuf").exists(), "nothing was cached");
+}

@@ -50,6 +50,15 @@ impl Repository {
     /// ```
     pub async fn init(&self, options: &InitOptions) -> Result<(), PublishError> {
         self.refuse_existing().await?;
+        // The server's keys first: if the server cannot be reached, no local key is created.
+        // The timestamp key is fetched once: before a root exists, each request makes the
+        // server create a new key (trap T15).
+        let server_snapshot = match options.snapshot {
+            KeyHolder::Server => Some(self.remote.get_key(&self.gun, &RoleName::snapshot()).await?),
+            KeyHolder::Local => None,
+        };
+        let timestamp_public = self.remote.get_key(&self.gun, &RoleName::timestamp()).await?;
+
         let now = self.clock.now();
         let root_key = self.root_key(options)?;
         let cert = generate_root_certificate(self.gun.as_str(), &*root_key, now).await?;
@@ -60,16 +69,14 @@ impl Repository {
             key_ids: vec![root_public.id().to_string()],
         })?;
         let targets_key = self.keys.generate("targets", Some(&self.gun))?;
-        let snapshot_key: Option<Arc<dyn Signer>> = match options.snapshot {
-            KeyHolder::Local => Some(self.keys.generate("snapshot", Some(&self.gun))?),
-            KeyHolder::Server => None,
+        let (snapshot_key, snapshot_public): (Option<Arc<dyn Signer>>, PublicKey) = match server_snapshot {
+            Some(public) => (None, public),
+            None => {
+                let key = self.keys.generate("snapshot", Some(&self.gun))?;
+                let public = key.public_key().clone();
+                (Some(key), public)
+            }
         };
-        let snapshot_public = match &snapshot_key {
-            Some(k) => k.public_key().clone(),
-            None => self.remote.get_key(&self.gun, &RoleName::snapshot()).await?,
-        };
-        // Fetched once: before a root exists, each request makes the server create a new key.
-        let timestamp_public = self.remote.get_key(&self.gun, &RoleName::timestamp()).await?;
 
         let base: [(&str, &PublicKey); 4] = [
             ("root", &root_public),
