@@ -177,13 +177,14 @@ impl Repository {
             editor.put_signed(file)?;
         }
         let files = editor.sign(&self.keys, Thresholds::Required).await?;
-        match self.upload(&files, 1).await {
-            Ok(true) => Ok(Published { files, attempts: 1 }),
-            Ok(false) => Err(PublishError::StaleDraft {
+        match self.remote.publish(&self.gun, &files).await {
+            Ok(()) => Ok(Published { files, attempts: 1 }),
+            // Its signatures cannot be re-applied to the newer state: the draft must be redone.
+            Err(e) if e.is_version_conflict() => Err(PublishError::StaleDraft {
                 gun: self.gun.to_string(),
                 reason: "another signer published first; prepare the draft again".into(),
             }),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
