@@ -140,7 +140,8 @@ impl Keyring {
     /// the key is unlocked).
     pub(crate) fn load_stored(&self, id: &KeyId) -> Result<Arc<SoftwareKey>, TrustDirError> {
         let Some((store, retriever)) = &self.inner.store else {
-            return Err(TrustDirError::KeyNotFound { key_id: id.to_string(), dir: std::path::PathBuf::new() });
+            let dir = std::path::PathBuf::from("(this keyring has no key store and no signer with that ID)");
+            return Err(TrustDirError::KeyNotFound { key_id: id.to_string(), dir });
         };
         Ok(Arc::new(store.load(id, &**retriever)?))
     }
