@@ -442,6 +442,17 @@ async fn revoke_tag_removes_the_tag_from_every_signable_role() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn revoking_a_tag_that_is_not_signed_is_an_error() {
+    let Some(stack) = publish::stack() else { return };
+    let s = with_alice(&stack, "revoke-unsigned").await;
+    sign(&stack, &s.alice_ci, "1.0").await;
+    match docker::revoke_tag(&s.alice_ci.repo, "9.9").await {
+        Err(PublishError::NotSigned { name, .. }) => assert_eq!(name, "9.9"),
+        other => panic!("expected NotSigned, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn sign_tag_without_a_signer_key_finds_no_signable_role() {
     let Some(stack) = publish::stack() else { return };
     let s = with_alice(&stack, "no-signable-role").await;

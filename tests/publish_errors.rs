@@ -215,25 +215,56 @@ async fn changes_already_in_effect_upload_nothing() {
     assert_eq!(served_targets(&stack, name).await, before);
 }
 
+/// `targets/releases` delegated to `key` with two versions published (t1, t2), then deleted:
+/// the server keeps `targets/releases.json` v2, which the trust data no longer reaches.
+async fn deleted_releases(repo: &Repository, key: &Arc<notary_client::keys::SoftwareKey>) {
+    repo.keys().add_signer(key.clone());
+    repo.publish(&[delegate_releases(key), sign_release(1)]).await.expect("delegate and sign");
+    repo.publish(&[sign_release(2)]).await.expect("sign again"); // targets/releases v2
+    repo.publish(&[Change::DeleteDelegation { role: RoleName::releases() }]).await.expect("delete");
+}
+
+fn delegate_releases(key: &Arc<notary_client::keys::SoftwareKey>) -> Change {
+    Change::add_delegation(RoleName::releases(), vec![public(key)], vec![String::new()])
+}
+
+fn sign_release(byte: u8) -> Change {
+    Change::add_target(RoleName::releases(), format!("t{byte}"), FileMeta::sha256_only([byte; 32], 1))
+}
+
 #[tokio::test(flavor = "current_thread")]
-async fn a_delegation_added_again_after_deletion_continues_its_numbering() {
+async fn a_delegation_added_again_with_a_new_key_continues_its_numbering() {
     let Some(stack) = publish::stack() else { return };
     let name = "example.com/errors/renumber";
     let (_trust, repo) = published(&stack, name).await;
+    deleted_releases(&repo, &new_key()).await;
     let key = new_key();
     repo.keys().add_signer(key.clone());
+    let published = repo.publish(&[delegate_releases(&key), sign_release(3)]).await.expect("delegate again and sign");
     let releases = RoleName::releases();
-    let delegate = Change::add_delegation(releases.clone(), vec![public(&key)], vec![String::new()]);
-    let sign = |byte| Change::add_target(releases.clone(), format!("t{byte}"), FileMeta::sha256_only([byte; 32], 1));
-    repo.publish(&[delegate.clone(), sign(1)]).await.expect("delegate and sign");
-    repo.publish(&[sign(2)]).await.expect("sign again"); // targets/releases v2
-    repo.publish(&[Change::DeleteDelegation { role: releases.clone() }]).await.expect("delete");
-    let published = repo.publish(&[delegate, sign(3)]).await.expect("delegate again and sign");
     let file: serde_json::Value = serde_json::from_slice(published.file(&releases).expect("uploaded")).unwrap();
     assert_eq!(file["signed"]["version"], 3, "numbered after the server's v2");
     let trusted = repo.update().await.expect("update");
     let names: Vec<String> = trusted.role_targets(&releases).into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["t3"], "the old content is gone");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_file_the_current_keys_sign_is_never_replaced_by_an_empty_one() {
+    let Some(stack) = publish::stack() else { return };
+    let name = "example.com/errors/same-key";
+    let (_trust, repo) = published(&stack, name).await;
+    let key = new_key();
+    deleted_releases(&repo, &key).await;
+    let before = publish::current_file(&stack, name, &RoleName::releases()).await;
+    // Delegated again to the same key: the leftover v2 verifies with it, so it may be live
+    // data a lagging read missed. Refused rather than overwritten.
+    let err = repo.publish(&[delegate_releases(&key), sign_release(3)]).await.expect_err("refused");
+    assert!(
+        matches!(err, PublishError::InvalidChange { .. }) && err.to_string().contains("refusing to replace"),
+        "{err}"
+    );
+    assert_eq!(publish::current_file(&stack, name, &RoleName::releases()).await, before);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -275,4 +306,36 @@ async fn init_against_an_unreachable_server_creates_no_key() {
     }
     assert!(!trust.path().join("private").exists(), "no key was created");
     assert!(!trust.path().join("tuf").exists(), "nothing was cached");
+}
+
+/// The real server, except that `timestamp.json` is unavailable (503).
+struct NoTimestamp(NotaryServer);
+
+#[async_trait::async_trait]
+impl RemoteStore for NoTimestamp {
+    async fn get_metadata(&self, gun: &Gun, name: &MetadataName, limit: u64) -> Result<Vec<u8>, ServerError> {
+        if *name == MetadataName::Current(RoleName::timestamp()) {
+            return Err(ServerError::Unavailable { resource: format!("{gun}: {name}"), status: 503, code: None });
+        }
+        self.0.get_metadata(gun, name, limit).await
+    }
+
+    async fn publish(&self, gun: &Gun, files: &[(RoleName, Vec<u8>)]) -> Result<(), ServerError> {
+        self.0.publish(gun, files).await
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn publishing_on_top_of_cached_data_is_refused() {
+    let Some(stack) = publish::stack() else { return };
+    let name = "example.com/errors/offline";
+    let (trust, repo) = published(&stack, name).await;
+    repo.update().await.expect("cache the current state");
+    let before = served_targets(&stack, name).await;
+    let offline = publish::repository_on(NoTimestamp(server(&stack)), name, trust.path());
+    match offline.publish(&[add("v2", 2)]).await {
+        Err(PublishError::Offline { reason, .. }) => assert!(reason.contains("503"), "{reason}"),
+        other => panic!("expected Offline, got {other:?}"),
+    }
+    assert_eq!(served_targets(&stack, name).await, before, "nothing was published");
 }

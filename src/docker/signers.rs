@@ -26,7 +26,15 @@ pub async fn sign_tag(repo: &Repository, tag: &str, digest: [u8; 32], size: i64)
 }
 
 /// `docker trust revoke IMAGE:TAG`: removes `tag` from the roles Docker chooses and publishes.
+/// As docker, a tag that neither `targets/releases` nor `targets` signs is an error.
 pub async fn revoke_tag(repo: &Repository, tag: &str) -> Result<Published, PublishError> {
+    let trusted = repo
+        .update()
+        .await
+        .map_err(|source| PublishError::Update { gun: repo.gun().to_string(), source: Box::new(source) })?;
+    if super::signed_digest(&trusted, tag).is_none() {
+        return Err(PublishError::NotSigned { gun: repo.gun().to_string(), name: crate::metadata::clip(tag) });
+    }
     repo.publish(&[Change::remove_target(TargetRoles::Signable, tag)]).await
 }
 

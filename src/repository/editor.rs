@@ -258,10 +258,20 @@ impl Editor {
             if role == &RoleName::targets() || !role.is_delegation() {
                 return Err(self.not_delegated(role));
             }
+            if let Some(skipped) = self.skipped.get(role) {
+                // Starting an empty file would drop every target the role still signs.
+                return Err(PublishError::InvalidChange {
+                    role: role.to_string(),
+                    reason: format!(
+                        "its file (version {}) did not verify when read (expired or below threshold); witness it \
+                         first, which re-signs its last copy, then change it",
+                        skipped.signed().version
+                    ),
+                });
+            }
             self.entry(role)?;
-            let base = self.skipped.get(role).map_or(0, |s| s.signed().version.get());
             let body = Targets::new(Expires::from_utc(self.now), Version::FIRST);
-            self.roles.insert(role.clone(), RoleState { body, file: None, base, dirty: false, provided: false });
+            self.roles.insert(role.clone(), RoleState { body, file: None, base: 0, dirty: false, provided: false });
         }
         self.roles
             .get_mut(role)
@@ -369,7 +379,7 @@ impl Editor {
 
     fn delete_delegation(&mut self, role: &RoleName, keyring: &Keyring) -> Result<(), PublishError> {
         let parent = role.parent().ok_or_else(|| self.not_delegated(role))?;
-        if self.entry(role).is_err() {
+        if self.roles.contains_key(&parent) && self.entry(role).is_err() {
             return Ok(()); // already gone
         }
         self.require_key(&parent, keyring)?;
@@ -402,10 +412,13 @@ impl Editor {
                 reason: "only targets and delegations can be witnessed".into(),
             });
         }
-        if !self.roles.contains_key(role)
-            && let Some(skipped) = self.skipped.remove(role)
-        {
-            // The last downloaded copy, re-signed by the keys that now vouch for it.
+        if !self.roles.contains_key(role) {
+            // The last downloaded copy, re-signed by the keys that now vouch for it (Go's
+            // witness); a role without any file is not known.
+            let skipped = self.skipped.remove(role).ok_or_else(|| PublishError::InvalidChange {
+                role: role.to_string(),
+                reason: "the role has no file to witness".into(),
+            })?;
             self.roles.insert(role.clone(), RoleState::loaded(skipped));
         }
         self.require_key(role, keyring)?;
@@ -423,12 +436,19 @@ impl Editor {
         if (entry.threshold as usize) > keys.len() {
             return Err(invalid("fewer new keys than the role's threshold"));
         }
+        let replaced = entry.key_ids().to_vec();
         entry.keyids = Some(keys.iter().map(|k| k.id().clone()).collect());
         for key in keys {
             body.keys.insert(key.id().clone(), key.clone());
         }
-        let used: BTreeSet<KeyId> = body.roles.values().flat_map(|r| r.key_ids().iter().cloned()).collect();
-        body.keys.retain(|id, _| used.contains(id));
+        // Go's RemoveBaseKeys: replaced keys no other role lists leave `keys`, except root
+        // certificates, which notary keeps.
+        if role != &RoleName::root() {
+            let in_use: BTreeSet<KeyId> = body.roles.values().flat_map(|r| r.key_ids().iter().cloned()).collect();
+            for id in replaced.iter().filter(|id| !in_use.contains(*id)) {
+                body.keys.remove(id);
+            }
+        }
         self.root_dirty = true;
         if role == &RoleName::targets() {
             self.state_mut(role)?.dirty = true;
@@ -436,24 +456,38 @@ impl Editor {
         Ok(())
     }
 
-    /// Replaces a targets role with a file signed elsewhere (a co-signed draft): its version
-    /// must follow the current one and its signatures must meet the role's threshold.
-    pub(crate) fn put_signed(&mut self, file: Signed<Targets>) -> Result<(), PublishError> {
-        let role = file.role().clone();
+    /// Checks a draft file signed elsewhere against the current state: it must be the next
+    /// version of its role and carry at least `needed` valid signatures of the role's keys
+    /// (the role's threshold to publish it, one to co-sign it).
+    pub(crate) fn check_draft(&self, file: &Signed<Targets>, thresholds: Thresholds) -> Result<(), PublishError> {
+        let role = file.role();
         let stale = |reason: String| PublishError::StaleDraft { gun: self.gun.to_string(), reason };
-        let trusted = self.role_keys(&role)?;
-        file.verify(&trusted).map_err(|e| stale(format!("{role}: {e}")))?;
-        let current = self
-            .roles
-            .get(&role)
-            .map(|s| s.base)
-            .or_else(|| self.skipped.get(&role).map(|s| s.signed().version.get()))
-            .unwrap_or(0);
+        let mut keys = self.role_keys(role)?;
+        if thresholds == Thresholds::Partial {
+            keys.threshold = 1;
+        }
+        file.verify(&keys).map_err(|e| stale(format!("{role}: {e}")))?;
+        let current = match (self.roles.get(role), self.skipped.get(role)) {
+            (Some(state), _) => state.base,
+            (None, Some(skipped)) => skipped.signed().version.get(),
+            (None, None) => 0,
+        };
         let version = file.signed().version.get();
         if version != current + 1 {
             return Err(stale(format!("{role} is version {version}, the server holds version {current}")));
         }
-        let mut state = RoleState::loaded(file);
+        Ok(())
+    }
+
+    /// Replaces a targets role with a co-signed draft file ([`Editor::check_draft`] with the
+    /// full threshold). It is uploaded as Go re-serialises it, so a draft reformatted on its
+    /// way (pretty-printed, reordered) still goes up in notary's exact form.
+    pub(crate) fn put_signed(&mut self, file: Signed<Targets>) -> Result<(), PublishError> {
+        self.check_draft(&file, Thresholds::Required)?;
+        let role = file.role().clone();
+        let exact = Signed::<Targets>::parse(role.clone(), &file.to_file_bytes()?)?;
+        self.check_draft(&exact, Thresholds::Required)?;
+        let mut state = RoleState::loaded(exact);
         state.provided = true;
         self.roles.insert(role, state);
         Ok(())
@@ -485,9 +519,18 @@ impl Editor {
     /// Signs every changed role (version + 1, fresh expiry) and returns the files to upload:
     /// root if changed, near expiry or never published; each changed targets role (and
     /// `targets` on a first publish); the snapshot when the keyring holds a snapshot key.
+    /// A draft ([`Thresholds::Partial`]) holds the changed targets roles only: root changes are
+    /// refused, and root and snapshot are left to the publish of the draft.
     pub(crate) async fn sign(mut self, keyring: &Keyring, thresholds: Thresholds) -> Result<Files, PublishError> {
         let mut files = Vec::new();
-        let root_bytes = self.sign_root(keyring).await?;
+        let drafting = thresholds == Thresholds::Partial;
+        if drafting && self.root_dirty {
+            return Err(PublishError::InvalidChange {
+                role: RoleName::root().to_string(),
+                reason: "root changes cannot go into a draft; publish them directly".into(),
+            });
+        }
+        let root_bytes = if drafting { None } else { self.sign_root(keyring).await? };
         if let Some(bytes) = &root_bytes {
             files.push((RoleName::root(), bytes.clone()));
         }
@@ -508,7 +551,7 @@ impl Editor {
                 signed_roles.insert(role.clone(), bytes);
             }
         }
-        if let Some(snapshot) = self.sign_snapshot(keyring, root_bytes.as_deref(), &signed_roles).await? {
+        if !drafting && let Some(snapshot) = self.sign_snapshot(keyring, root_bytes.as_deref(), &signed_roles).await? {
             files.push((RoleName::snapshot(), snapshot));
         }
         Ok(files)
@@ -542,7 +585,8 @@ impl Editor {
     /// Root, if it goes up: re-signed when changed or near expiry, as it is on a first publish.
     async fn sign_root(&mut self, keyring: &Keyring) -> Result<Option<Vec<u8>>, PublishError> {
         if !(self.root_dirty || self.root_near_expiry()) {
-            return Ok(if self.initial { Some(self.root.file_bytes()?.into_owned()) } else { None });
+            // Go uploads its re-serialisation of the cached root (identical for files it wrote).
+            return Ok(if self.initial { Some(self.root.to_file_bytes()?) } else { None });
         }
         let root = RoleName::root();
         let mut body = self.root_body.clone();

@@ -311,7 +311,7 @@ async fn replacing_the_root_key_signs_root_with_old_and_new_keys() {
     assert_eq!(root.signed().version.get(), 2);
     let signers: Vec<&KeyId> = root.signatures().iter().map(|s| &s.keyid).collect();
     assert_eq!(signers, [new_root.public_key().id(), keys.root.public_key().id()]);
-    assert!(!root.signed().keys.contains_key(keys.root.public_key().id()), "the old root key is dropped");
+    assert!(root.signed().keys.contains_key(keys.root.public_key().id()), "notary keeps old root certificates");
 }
 
 #[tokio::test]
@@ -410,20 +410,55 @@ async fn a_skipped_delegation_is_renumbered_after_its_last_version_and_witness_r
 }
 
 #[tokio::test]
-async fn a_new_file_for_a_skipped_delegation_starts_after_its_version() {
+async fn a_skipped_delegation_is_not_replaced_by_an_empty_file() {
     let keys = Keys::new();
     let releases = key();
     let mut e = editor(&keys).await;
     let ring = keyring(&[&keys.targets, &releases]);
     delegate(&mut e, &ring, "targets/releases", &releases, &[""]);
-    let old = Targets::new(Expires::from_utc(now() - Duration::days(1)), Version::new(5).unwrap());
+    let mut old = Targets::new(Expires::from_utc(now() - Duration::days(1)), Version::new(5).unwrap());
+    old.targets.insert("kept".into(), meta(9));
     let expired = Signed::sign(RoleName::releases(), old, &[&*releases as &dyn Signer]).await.unwrap();
     e.skipped.insert(RoleName::releases(), expired);
-    e.apply(&Change::add_target(RoleName::releases(), "v1", meta(1)), &ring).unwrap();
-    let files = e.sign(&ring, Thresholds::Required).await.unwrap();
-    let t = parse_targets(&files, "targets/releases");
-    assert_eq!(t.signed().version.get(), 6);
-    assert_eq!(t.signed().targets.keys().collect::<Vec<_>>(), ["v1"], "the unverified content is not carried over");
+    let err = e.apply(&Change::add_target(RoleName::releases(), "v1", meta(1)), &ring).unwrap_err();
+    assert!(matches!(err, PublishError::InvalidChange { .. }) && err.to_string().contains("witness it first"), "{err}");
+}
+
+#[tokio::test]
+async fn replacing_the_targets_key_drops_only_the_replaced_key() {
+    let keys = Keys::new();
+    let mut e = editor(&keys).await;
+    let new_targets = key();
+    e.apply(
+        &Change::ReplaceRoleKeys { role: RoleName::targets(), keys: vec![new_targets.public_key().clone()] },
+        &Keyring::new(),
+    )
+    .unwrap();
+    let listed = &e.root().keys;
+    assert!(!listed.contains_key(keys.targets.public_key().id()));
+    assert!(listed.contains_key(new_targets.public_key().id()));
+    assert_eq!(listed.len(), 4);
+}
+
+#[tokio::test]
+async fn witnessing_a_role_without_a_file_is_refused() {
+    let keys = Keys::new();
+    let releases = key();
+    let mut e = editor(&keys).await;
+    let ring = keyring(&[&keys.targets, &releases]);
+    delegate(&mut e, &ring, "targets/releases", &releases, &[""]);
+    let err = e.apply(&Change::Witness { role: RoleName::releases() }, &ring).unwrap_err();
+    assert!(err.to_string().contains("no file to witness"), "{err}");
+}
+
+#[tokio::test]
+async fn a_draft_never_carries_root_or_snapshot() {
+    let keys = Keys::new();
+    let mut e = editor_with(&keys, empty_targets(), now() + Duration::days(30)).await;
+    let ring = keyring(&[&keys.root, &keys.targets, &keys.snapshot]);
+    e.apply(&Change::add_target(RoleName::targets(), "v1", meta(1)), &ring).unwrap();
+    let files = e.sign(&ring, Thresholds::Partial).await.unwrap();
+    assert_eq!(files.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(), ["targets"]);
 }
 
 #[tokio::test]

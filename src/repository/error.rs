@@ -20,6 +20,17 @@ pub enum PublishError {
         #[source]
         source: Box<TrustError>,
     },
+    /// The server's current trust data could not be read (the update fell back to the cache):
+    /// publishing on top of possibly stale data could overwrite others' changes.
+    #[error(
+        "{gun}: the server's current trust data could not be read ({reason}); refusing to publish on top of the cache"
+    )]
+    Offline {
+        /// The repository.
+        gun: String,
+        /// What the update worked around.
+        reason: String,
+    },
     /// The repository is neither on the server nor initialised locally.
     #[error("{gun} does not exist on the server and was not initialised here: initialise it first")]
     NotInitialized {
@@ -85,6 +96,14 @@ pub enum PublishError {
         name: String,
         /// The role's effective paths.
         paths: Vec<String>,
+    },
+    /// There is no signature to revoke: neither `targets/releases` nor `targets` signs the tag.
+    #[error("{gun}: no signed tag {name:?} to revoke")]
+    NotSigned {
+        /// The repository.
+        gun: String,
+        /// The tag.
+        name: String,
     },
     /// Docker's role choice found no delegation to sign into.
     #[error("no valid signing keys for delegation roles of {gun} for {name:?}: none of {} holds a key in the keyring and allows the name", if roles.is_empty() { "(no roles)".to_owned() } else { roles.join(", ") })]

@@ -135,22 +135,18 @@ impl Repository {
             }
             self.check_attempts(attempts)?;
         };
-        let files = editor.sign(&self.keys, Thresholds::Partial).await?;
-        if let Some((role, _)) = files.iter().find(|(r, _)| r == &RoleName::root()) {
-            return Err(PublishError::InvalidChange {
-                role: role.to_string(),
-                reason: "root changes cannot go into a draft; publish them directly".into(),
-            });
-        }
-        Ok(Draft { files: files.into_iter().filter(|(r, _)| r.is_targets_like()).collect() })
+        Ok(Draft { files: editor.sign(&self.keys, Thresholds::Partial).await? })
     }
 
     /// Adds this keyring's signatures to every file of `draft` (other signatures over the same
-    /// content are kept). The files must still apply to the server's current state.
+    /// content are kept). Each file must still be the next version of its role and already
+    /// carry a valid signature of one of the role's keys; review its content
+    /// ([`Draft::files`]) before co-signing, as with any signature.
     pub async fn cosign(&self, draft: &Draft) -> Result<Draft, PublishError> {
         let editor = self.editor().await?;
         let mut files = Vec::with_capacity(draft.files.len());
         for mut file in draft.parsed()? {
+            editor.check_draft(&file, Thresholds::Partial)?;
             let keys = editor.role_keys(file.role())?;
             let signers = self.keys.signers_for(keys.keys.values());
             if signers.is_empty() {
@@ -215,6 +211,10 @@ impl Repository {
     pub(crate) async fn editor(&self) -> Result<Editor, PublishError> {
         let now = self.clock.now();
         match self.update().await {
+            Ok(trusted) if trusted.served_from_cache() => Err(PublishError::Offline {
+                gun: self.gun.to_string(),
+                reason: trusted.warnings().iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            }),
             Ok(trusted) => Ok(Editor::from_trusted(&self.gun, &trusted, now)),
             Err(e) if self.server_has_no_repository(&e).await => self.unpublished_editor(now),
             Err(source) => Err(PublishError::Update { gun: self.gun.to_string(), source: Box::new(source) }),
@@ -275,27 +275,40 @@ impl Repository {
             editor.apply(change, &self.keys)?;
         }
         for role in editor.new_role_files() {
-            let Some(version) = self.server_version(&role).await else { continue };
-            if leftovers.get(&role) == Some(&version) {
-                // Still not part of the verified state on a fresh read: a file left behind by a
-                // deleted delegation. Number ours after it so the upload is not refused forever.
-                editor.raise_base(&role, version);
-            } else {
+            let Some((version, file)) = self.server_file(&role).await else { continue };
+            if leftovers.get(&role) != Some(&version) {
                 // Most likely another signer just published the role's first file: building
                 // on an empty file would drop its targets, so read the state again.
                 leftovers.insert(role, version);
                 return Ok(None);
             }
+            // Still not part of the verified state on a fresh read. A file the role's current
+            // keys sign may be live data (a lagging read): never overwrite it with an empty one.
+            if file.is_some_and(|f| editor.role_keys(&role).is_ok_and(|keys| f.verify(&keys).is_ok())) {
+                return Err(PublishError::InvalidChange {
+                    role: role.to_string(),
+                    reason: format!(
+                        "the server holds version {version} of this role, signed by its current keys, which the \
+                         verified trust data does not list (a lagging read, or the role deleted and delegated \
+                         again to the same keys); refusing to replace it with a new file"
+                    ),
+                });
+            }
+            // A file left behind by a deleted delegation: number ours after it so the upload
+            // is not refused forever.
+            editor.raise_base(&role, version);
         }
         Ok(Some(editor))
     }
 
-    /// The version of `role`'s current file on the server, read without verification (only
-    /// to tell a new role from one the server already has a file for).
-    async fn server_version(&self, role: &RoleName) -> Option<u64> {
+    /// The version of `role`'s current file on the server and the file if it parses, read
+    /// without verification (only to tell a new role from one the server has a file for).
+    async fn server_file(&self, role: &RoleName) -> Option<(u64, Option<Signed<Targets>>)> {
         let name = MetadataName::Current(role.clone());
         let bytes = self.remote.get_metadata(&self.gun, &name, limits::MAX_DOWNLOAD).await.ok()?;
-        serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("signed")?.get("version")?.as_u64()
+        let version =
+            serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get("signed")?.get("version")?.as_u64()?;
+        Some((version, Signed::<Targets>::parse(role.clone(), &bytes).ok()))
     }
 }
 

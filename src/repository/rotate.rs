@@ -3,7 +3,7 @@
 use super::{Change, KeyHolder, PublishError, Published, Repository};
 use crate::certs::{certificate_public_key, generate_root_certificate};
 use crate::keys::Signer;
-use crate::metadata::{PublicKey, RoleName};
+use crate::metadata::{PublicKey, RoleName, Root, Signed};
 
 impl Repository {
     /// Replaces the key of base role `role` and publishes the new root (and the role's file
@@ -28,8 +28,13 @@ impl Repository {
         let old: Vec<PublicKey> = before.root().role_keys(role.as_str()).into_values().collect();
         let new_key = self.new_role_key(role, holder).await?;
         let published = self.publish(&[Change::ReplaceRoleKeys { role: role.clone(), keys: vec![new_key] }]).await?;
-        if role.as_str() != "root" {
-            for key in old {
+        // Private keys of replaced targets/snapshot keys that the published root no longer
+        // lists at all (notary's RemoveBaseKeys); root keys are kept.
+        if role.as_str() != "root"
+            && let Some(bytes) = published.file(&RoleName::root())
+        {
+            let root = Signed::<Root>::parse(RoleName::root(), bytes)?;
+            for key in old.iter().filter(|k| !root.signed().keys.contains_key(k.id())) {
                 if let Ok(id) = key.canonical_id() {
                     self.keys.remove(&id)?;
                 }
