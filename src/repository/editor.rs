@@ -348,6 +348,9 @@ impl Editor {
                 entry.keys.key_ids().len()
             )));
         }
+        // As notary's delegationUpdateVisitor, which ends every delegation edit with
+        // RemoveUnusedKeys.
+        prune_keys(&mut state.body);
         state.dirty = true;
         Ok(())
     }
