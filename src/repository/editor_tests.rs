@@ -390,17 +390,23 @@ async fn a_threshold_role_is_drafted_with_one_signature() {
     assert_eq!(releases.signatures()[0].keyid, *a.public_key().id());
 }
 
-#[tokio::test]
-async fn a_skipped_delegation_is_renumbered_after_its_last_version_and_witness_restores_it() {
-    let keys = Keys::new();
+/// `targets/releases` delegated to a key the keyring holds, whose file (version 7, target
+/// `kept`) expired yesterday, so the update skipped it.
+async fn expired_releases(keys: &Keys) -> (Editor, Keyring) {
     let releases = key();
-    let mut e = editor(&keys).await;
+    let mut e = editor(keys).await;
     let ring = keyring(&[&keys.targets, &releases]);
     delegate(&mut e, &ring, "targets/releases", &releases, &[""]);
     let mut old = Targets::new(Expires::from_utc(now() - Duration::days(1)), Version::new(7).unwrap());
     old.targets.insert("kept".into(), meta(9));
     let expired = Signed::sign(RoleName::releases(), old, &[&*releases as &dyn Signer]).await.unwrap();
     e.skipped.insert(RoleName::releases(), expired);
+    (e, ring)
+}
+
+#[tokio::test]
+async fn witnessing_a_skipped_delegation_re_signs_its_last_copy() {
+    let (mut e, ring) = expired_releases(&Keys::new()).await;
     e.apply(&Change::Witness { role: RoleName::releases() }, &ring).unwrap();
     let files = e.sign(&ring, Thresholds::Required).await.unwrap();
     let t = parse_targets(&files, "targets/releases");
@@ -411,15 +417,7 @@ async fn a_skipped_delegation_is_renumbered_after_its_last_version_and_witness_r
 
 #[tokio::test]
 async fn a_skipped_delegation_is_not_replaced_by_an_empty_file() {
-    let keys = Keys::new();
-    let releases = key();
-    let mut e = editor(&keys).await;
-    let ring = keyring(&[&keys.targets, &releases]);
-    delegate(&mut e, &ring, "targets/releases", &releases, &[""]);
-    let mut old = Targets::new(Expires::from_utc(now() - Duration::days(1)), Version::new(5).unwrap());
-    old.targets.insert("kept".into(), meta(9));
-    let expired = Signed::sign(RoleName::releases(), old, &[&*releases as &dyn Signer]).await.unwrap();
-    e.skipped.insert(RoleName::releases(), expired);
+    let (mut e, ring) = expired_releases(&Keys::new()).await;
     let err = e.apply(&Change::add_target(RoleName::releases(), "v1", meta(1)), &ring).unwrap_err();
     assert!(matches!(err, PublishError::InvalidChange { .. }) && err.to_string().contains("witness it first"), "{err}");
 }
