@@ -28,10 +28,7 @@ pub async fn sign_tag(repo: &Repository, tag: &str, digest: [u8; 32], size: i64)
 /// `docker trust revoke IMAGE:TAG`: removes `tag` from the roles Docker chooses and publishes.
 /// As docker, a tag that neither `targets/releases` nor `targets` signs is an error.
 pub async fn revoke_tag(repo: &Repository, tag: &str) -> Result<Published, PublishError> {
-    let trusted = repo
-        .update()
-        .await
-        .map_err(|source| PublishError::Update { gun: repo.gun().to_string(), source: Box::new(source) })?;
+    let trusted = repo.verified_state().await?;
     if super::signed_digest(&trusted, tag).is_none() {
         return Err(PublishError::NotSigned { gun: repo.gun().to_string(), name: crate::metadata::clip(tag) });
     }
@@ -65,10 +62,7 @@ pub async fn add_signer(repo: &Repository, name: &str, keys: &[PublicKey]) -> Re
 /// its threshold: its tags would no longer verify for `docker pull` until someone signs again.
 pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result<Published, PublishError> {
     let role = signer_role(name)?;
-    let trusted = repo
-        .update()
-        .await
-        .map_err(|source| PublishError::Update { gun: repo.gun().to_string(), source: Box::new(source) })?;
+    let trusted = repo.verified_state().await?;
     let delegations = trusted.delegations();
     let Some(signer) = delegations.iter().find(|d| d.role == role) else {
         return Err(PublishError::NotDelegated { gun: repo.gun().to_string(), role: role.to_string() });

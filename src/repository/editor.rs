@@ -49,9 +49,8 @@ pub(crate) struct Editor {
     now: DateTime<Utc>,
     /// Root as loaded (its keys also sign a root whose root role changed).
     root: Signed<Root>,
-    /// Root as edited.
+    /// Root as edited (changed when it differs from `root`).
     root_body: Root,
-    root_dirty: bool,
     /// The repository is not on the server yet: root goes up as it is and targets is re-signed.
     initial: bool,
     roles: BTreeMap<RoleName, RoleState>,
@@ -75,7 +74,6 @@ impl Editor {
             now,
             root: trusted.root().clone(),
             root_body: trusted.root().signed().clone(),
-            root_dirty: false,
             initial: false,
             roles,
             skipped,
@@ -97,7 +95,6 @@ impl Editor {
             now,
             root_body: root.signed().clone(),
             root,
-            root_dirty: false,
             initial: true,
             roles: [(RoleName::targets(), RoleState::loaded(targets))].into(),
             skipped: BTreeMap::new(),
@@ -238,17 +235,22 @@ impl Editor {
         }
     }
 
+    /// The keyring's signers for `role`: at least its threshold of them, or (drafting) one.
+    pub(crate) fn signers(
+        &self,
+        role: &RoleName,
+        keyring: &Keyring,
+        thresholds: Thresholds,
+    ) -> Result<Vec<Arc<dyn Signer>>, PublishError> {
+        let trusted = self.role_keys(role)?;
+        let signers = keyring.signers_for(trusted.keys.values());
+        check_threshold(&self.gun, role, &trusted, signers.len(), thresholds)?;
+        Ok(signers)
+    }
+
     /// Fails unless the keyring holds a key of `role`.
     fn require_key(&self, role: &RoleName, keyring: &Keyring) -> Result<(), PublishError> {
-        let trusted = self.role_keys(role)?;
-        if trusted.keys.values().any(|k| keyring.holds(k)) {
-            return Ok(());
-        }
-        Err(PublishError::NoSigningKey {
-            gun: self.gun.to_string(),
-            role: role.to_string(),
-            key_ids: trusted.keys.keys().map(|id| id.to_string()).collect(),
-        })
+        self.signers(role, keyring, Thresholds::Partial).map(drop)
     }
 
     /// The state of a targets role, creating an empty file for a delegation that has none yet
@@ -452,7 +454,6 @@ impl Editor {
                 body.keys.remove(id);
             }
         }
-        self.root_dirty = true;
         if role == &RoleName::targets() {
             self.state_mut(role)?.dirty = true;
         }
@@ -486,7 +487,6 @@ impl Editor {
     /// full threshold). It is uploaded as Go re-serialises it, so a draft reformatted on its
     /// way (pretty-printed, reordered) still goes up in notary's exact form.
     pub(crate) fn put_signed(&mut self, file: Signed<Targets>) -> Result<(), PublishError> {
-        self.check_draft(&file, Thresholds::Required)?;
         let role = file.role().clone();
         let exact = Signed::<Targets>::parse(role.clone(), &file.to_file_bytes()?)?;
         self.check_draft(&exact, Thresholds::Required)?;
@@ -511,7 +511,14 @@ impl Editor {
 
     /// Whether there is anything to upload.
     pub(crate) fn has_changes(&self) -> bool {
-        self.initial || self.root_dirty || self.root_near_expiry() || self.roles.values().any(|s| s.dirty || s.provided)
+        self.initial
+            || self.root_changed()
+            || self.root_near_expiry()
+            || self.roles.values().any(|s| s.dirty || s.provided)
+    }
+
+    fn root_changed(&self) -> bool {
+        self.root_body != *self.root.signed()
     }
 
     fn root_near_expiry(&self) -> bool {
@@ -524,10 +531,10 @@ impl Editor {
     /// `targets` on a first publish); the snapshot when the keyring holds a snapshot key.
     /// A draft ([`Thresholds::Partial`]) holds the changed targets roles only: root changes are
     /// refused, and root and snapshot are left to the publish of the draft.
-    pub(crate) async fn sign(mut self, keyring: &Keyring, thresholds: Thresholds) -> Result<Files, PublishError> {
+    pub(crate) async fn sign(self, keyring: &Keyring, thresholds: Thresholds) -> Result<Files, PublishError> {
         let mut files = Vec::new();
         let drafting = thresholds == Thresholds::Partial;
-        if drafting && self.root_dirty {
+        if drafting && self.root_changed() {
             return Err(PublishError::InvalidChange {
                 role: RoleName::root().to_string(),
                 reason: "root changes cannot go into a draft; publish them directly".into(),
@@ -537,15 +544,14 @@ impl Editor {
         if let Some(bytes) = &root_bytes {
             files.push((RoleName::root(), bytes.clone()));
         }
-        let mut order: Vec<RoleName> = self.roles.keys().cloned().collect();
-        order.sort_by_key(|r| (r.as_str().split('/').count(), r.clone()));
+        let mut order: Vec<(&RoleName, &RoleState)> = self.roles.iter().collect();
+        order.sort_by_key(|(r, _)| r.as_str().split('/').count()); // stable: by name within a depth
         let mut signed_roles: BTreeMap<RoleName, Vec<u8>> = BTreeMap::new();
-        for role in &order {
-            let Some(state) = self.roles.get(role) else { continue };
+        for (role, state) in order {
             let bytes = if state.provided {
                 state.file.as_ref().map(|f| f.file_bytes().map(|b| b.into_owned())).transpose()?
             } else if state.dirty || (self.initial && role == &RoleName::targets()) {
-                Some(self.sign_targets(role, keyring, thresholds).await?)
+                Some(self.sign_targets(role, state, keyring, thresholds).await?)
             } else {
                 None
             };
@@ -561,33 +567,22 @@ impl Editor {
     }
 
     async fn sign_targets(
-        &mut self,
+        &self,
         role: &RoleName,
+        state: &RoleState,
         keyring: &Keyring,
         thresholds: Thresholds,
     ) -> Result<Vec<u8>, PublishError> {
-        let trusted = self.role_keys(role)?;
-        let signers = keyring.signers_for(trusted.keys.values());
-        check_threshold(&self.gun, role, &trusted, signers.len(), thresholds)?;
-        let now = self.now;
-        let state = self
-            .roles
-            .get_mut(role)
-            .ok_or_else(|| PublishError::NotDelegated { gun: self.gun.to_string(), role: role.to_string() })?;
+        let signers = self.signers(role, keyring, thresholds)?;
         let mut body = state.body.clone();
         body.version = next_version(role, state.base)?;
-        body.expires = Expires::from_utc(now + TARGETS_EXPIRY);
-        let signed = Signed::sign(role.clone(), body, &refs(&signers)).await?;
-        let bytes = signed.to_file_bytes()?;
-        state.base = signed.signed().version.get();
-        state.body = signed.signed().clone();
-        state.file = Some(signed);
-        Ok(bytes)
+        body.expires = Expires::from_utc(self.now + TARGETS_EXPIRY);
+        Ok(Signed::sign(role.clone(), body, &refs(&signers)).await?.to_file_bytes()?)
     }
 
     /// Root, if it goes up: re-signed when changed or near expiry, as it is on a first publish.
-    async fn sign_root(&mut self, keyring: &Keyring) -> Result<Option<Vec<u8>>, PublishError> {
-        if !(self.root_dirty || self.root_near_expiry()) {
+    async fn sign_root(&self, keyring: &Keyring) -> Result<Option<Vec<u8>>, PublishError> {
+        if !(self.root_changed() || self.root_near_expiry()) {
             // Go uploads its re-serialisation of the cached root (identical for files it wrote).
             return Ok(if self.initial { Some(self.root.to_file_bytes()?) } else { None });
         }
@@ -613,18 +608,16 @@ impl Editor {
     /// targets role refreshed (hashes of the files as Go re-serialises them), deleted roles
     /// dropped, version + 1.
     async fn sign_snapshot(
-        &mut self,
+        &self,
         keyring: &Keyring,
         root_bytes: Option<&[u8]>,
         signed_roles: &BTreeMap<RoleName, Vec<u8>>,
     ) -> Result<Option<Vec<u8>>, PublishError> {
         let role = RoleName::snapshot();
-        let trusted = self.root_body.trusted_keys(role.as_str());
-        let signers = keyring.signers_for(trusted.keys.values());
-        if signers.is_empty() {
+        if !self.root_body.role_keys(role.as_str()).values().any(|k| keyring.holds(k)) {
             return Ok(None); // the server signs it
         }
-        check_threshold(&self.gun, &role, &trusted, signers.len(), Thresholds::Required)?;
+        let signers = self.signers(&role, keyring, Thresholds::Required)?;
         let (mut body, base) = match &self.snapshot {
             Some(s) => (s.signed().clone(), s.signed().version.get()),
             None => {
@@ -707,7 +700,7 @@ fn check_threshold(
     Err(PublishError::BelowThreshold { role: role.to_string(), threshold: trusted.threshold, available })
 }
 
-fn refs(signers: &[Arc<dyn Signer>]) -> Vec<&dyn Signer> {
+pub(crate) fn refs(signers: &[Arc<dyn Signer>]) -> Vec<&dyn Signer> {
     signers.iter().map(|s| &**s as &dyn Signer).collect()
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-use super::editor::{Editor, Files, Thresholds};
+use super::editor::{Editor, Files, Thresholds, refs};
 use super::{Change, PublishError, Repository};
 use crate::metadata::{RoleName, Root, Signed, Snapshot, Targets};
 use crate::server::{MetadataName, limits};
@@ -147,17 +147,8 @@ impl Repository {
         let mut files = Vec::with_capacity(draft.files.len());
         for mut file in draft.parsed()? {
             editor.check_draft(&file, Thresholds::Partial)?;
-            let keys = editor.role_keys(file.role())?;
-            let signers = self.keys.signers_for(keys.keys.values());
-            if signers.is_empty() {
-                return Err(PublishError::NoSigningKey {
-                    gun: self.gun.to_string(),
-                    role: file.role().to_string(),
-                    key_ids: keys.keys.keys().map(|k| k.to_string()).collect(),
-                });
-            }
-            let refs: Vec<&dyn crate::keys::Signer> = signers.iter().map(|s| &**s).collect();
-            file.add_signatures(&refs).await?;
+            let signers = editor.signers(file.role(), &self.keys, Thresholds::Partial)?;
+            file.add_signatures(&refs(&signers)).await?;
             files.push((file.role().clone(), file.to_file_bytes()?));
         }
         Ok(Draft { files })
@@ -182,6 +173,14 @@ impl Repository {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// [`Repository::update`] with its error as a [`PublishError`] (for workflows that look at
+    /// the current state before publishing).
+    pub(crate) async fn verified_state(&self) -> Result<crate::trusted::TrustedRepository, PublishError> {
+        self.update()
+            .await
+            .map_err(|source| PublishError::Update { gun: self.gun.to_string(), source: Box::new(source) })
     }
 
     /// Uploads `files`: `Ok(false)` after a version conflict (after a randomised pause), or

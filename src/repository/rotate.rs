@@ -24,6 +24,8 @@ impl Repository {
             ("timestamp", KeyHolder::Local) => return Err(invalid("the timestamp key is always held by the server")),
             _ => return Err(invalid("only root, targets, snapshot and timestamp keys rotate")),
         }
+        // Read (and verified) before a key is made or the server re-keys, so that a repository
+        // that cannot be published to fails here without side effects.
         let before = self.editor().await?;
         let old: Vec<PublicKey> = before.root().role_keys(role.as_str()).into_values().collect();
         let new_key = self.new_role_key(role, holder).await?;
