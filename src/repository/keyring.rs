@@ -41,8 +41,9 @@ pub struct Keyring {
 struct Inner {
     store: Option<(KeyStore, Arc<dyn PassphraseRetriever>)>,
     signers: Mutex<Vec<Arc<dyn Signer>>>,
-    /// Store signers already made, by canonical ID (so a key is unlocked once).
-    unlocked: Mutex<BTreeMap<KeyId, Arc<StoreSigner>>>,
+    /// The store's answer per metadata key ID, misses included (so a key is unlocked once and
+    /// the store is searched once per key).
+    looked_up: Mutex<BTreeMap<KeyId, Option<Arc<StoreSigner>>>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -104,16 +105,11 @@ impl Keyring {
             }
         }
         let (store, retriever) = self.inner.store.as_ref()?;
-        let canonical = canonical?;
-        let mut unlocked = lock(&self.inner.unlocked);
-        if let Some(signer) = unlocked.get(&canonical)
-            && signer.public_key().id() == key.id()
-        {
-            return Some(Arc::clone(signer) as Arc<dyn Signer>);
-        }
-        let signer = Arc::new(store.signer(key, Arc::clone(retriever)).ok()?);
-        unlocked.insert(canonical, Arc::clone(&signer));
-        Some(signer)
+        let found = lock(&self.inner.looked_up)
+            .entry(key.id().clone())
+            .or_insert_with(|| store.signer(key, Arc::clone(retriever)).ok().map(Arc::new))
+            .clone();
+        found.map(|signer| signer as Arc<dyn Signer>)
     }
 
     /// An added signer whose bare key has canonical ID `id`.
@@ -162,7 +158,7 @@ impl Keyring {
     /// rotation replaced it, as notary does for non-root keys).
     pub(crate) fn remove(&self, id: &KeyId) -> Result<(), TrustDirError> {
         lock(&self.inner.signers).retain(|s| s.public_key().canonical_id().ok().as_ref() != Some(id));
-        lock(&self.inner.unlocked).remove(id);
+        lock(&self.inner.looked_up).retain(|_, s| s.as_ref().is_none_or(|s| s.canonical_id() != id));
         match &self.inner.store {
             Some((store, _)) => match store.remove(id) {
                 Err(TrustDirError::KeyNotFound { .. }) | Ok(()) => Ok(()),
