@@ -249,6 +249,21 @@ async fn first_publish_uploads_root_v1_and_targets_v2_which_the_cli_lists() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_target_with_custom_data_signed_here_verifies_in_the_cli() {
+    let Some(stack) = publish::stack() else { return };
+    let name = "example.com/publish/custom";
+    let (_trust, repo) = initialised(&stack, name, InitOptions::default()).await;
+    let value = notary_client::canonical_json::Value::parse(br#"{"z":1,"a":{"build":"ci-42","ok":true}}"#).unwrap();
+    let (mut meta, row) = target("v1", b"with custom data\n", "targets");
+    meta.custom = Some(notary_client::metadata::Custom::canonical(&value).expect("canonical custom data"));
+    publish(&stack, &repo, &[Change::add_target(RoleName::targets(), "v1", meta.clone())]).await;
+    // Go verifies the signature over the canonical form of the parsed body, custom included (T9).
+    assert_eq!(CliRepo::attach(&stack, name).list(None), vec![row]);
+    let trusted = repo.update().await.expect("update");
+    assert_eq!(trusted.lookup("v1", &[RoleName::targets()]).expect("v1").meta, meta);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_repository_with_a_client_held_snapshot_publishes_its_snapshot() {
     let Some(stack) = publish::stack() else { return };
     let name = "example.com/publish/client-snapshot";
