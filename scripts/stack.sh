@@ -2,7 +2,8 @@
 # Throwaway local "real" Notary v1 stack on loopback, for tests and fixture generation.
 #
 #   notary-signer (gRPC/TLS, memory store, mTLS)  <-  notary-server (HTTPS, memory store)
-#   docker-registry serve (plain HTTP, inmemory storage)
+#   docker-registry serve (plain HTTP, filesystem storage in DIR/registry-data: distribution's
+#     inmemory driver copies a blob on every write, which makes a 1 GiB upload take hours)
 #   [AUTH=token] scripts/lib/token_issuer.py (plain HTTP JWT issuer; server + registry require Bearer)
 #
 # Usage:
@@ -228,7 +229,8 @@ version: 0.1
 log:
   level: info
 storage:
-  inmemory: {}
+  filesystem:
+    rootdirectory: $d/registry-data
   delete:
     enabled: true
 http:

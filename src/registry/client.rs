@@ -1,0 +1,1 @@
+//! The registry client (on `oci-client`).

@@ -1,0 +1,6 @@
+//! Registry errors.
+
+/// A registry operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {}

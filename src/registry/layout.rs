@@ -1,0 +1,1 @@
+//! OCI image layout directories: `oci-layout`, `index.json`, `blobs/sha256/…`.
