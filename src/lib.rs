@@ -75,6 +75,7 @@ pub mod keys;
 pub mod metadata;
 mod oid;
 pub mod passphrase;
+pub mod registry;
 pub mod repository;
 pub mod server;
 pub mod trust_dir;

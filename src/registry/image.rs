@@ -184,3 +184,66 @@ impl Image {
         self.manifests.iter().flat_map(|m| m.blobs.iter()).filter(move |b| seen.insert(b.digest))
     }
 }
+
+/// How much of a blob is read at a time while uploading. With one upload at a time this bounds
+/// the memory a push needs, whatever the layer size.
+pub const UPLOAD_CHUNK: usize = 256 * 1024;
+
+impl Blob {
+    /// The blob's bytes as a stream of chunks of at most [`UPLOAD_CHUNK`] bytes, read lazily
+    /// from its source. Exactly `size` bytes are produced; a source that ends early is an
+    /// `UnexpectedEof` error.
+    pub fn stream(&self) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        enum State {
+            Start(BlobSource),
+            Reading(tokio::fs::File),
+            Memory(Arc<[u8]>, usize),
+            Done,
+        }
+        let size = self.size;
+        futures_util::stream::unfold((State::Start(self.source.clone()), 0u64), move |(state, sent)| async move {
+            if sent >= size {
+                return None;
+            }
+            let want = usize::try_from((size - sent).min(UPLOAD_CHUNK as u64)).unwrap_or(UPLOAD_CHUNK);
+            let eof =
+                || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the blob's source ended before its size");
+            let result = async {
+                let mut state = match state {
+                    State::Start(BlobSource::File { path, offset }) => {
+                        let mut file = tokio::fs::File::open(&path).await?;
+                        file.seek(std::io::SeekFrom::Start(offset)).await?;
+                        State::Reading(file)
+                    }
+                    State::Start(BlobSource::Memory(bytes)) => State::Memory(bytes, 0),
+                    other => other,
+                };
+                let chunk = match &mut state {
+                    State::Reading(file) => {
+                        let mut buf = vec![0u8; want];
+                        file.read_exact(&mut buf)
+                            .await
+                            .map_err(|e| if e.kind() == std::io::ErrorKind::UnexpectedEof { eof() } else { e })?;
+                        bytes::Bytes::from(buf)
+                    }
+                    State::Memory(bytes, at) => {
+                        let chunk = bytes.get(*at..*at + want).ok_or_else(eof)?;
+                        *at += want;
+                        bytes::Bytes::copy_from_slice(chunk)
+                    }
+                    _ => return Err(eof()),
+                };
+                Ok((chunk, state))
+            }
+            .await;
+            match result {
+                Ok((chunk, state)) => {
+                    let sent = sent + chunk.len() as u64;
+                    Some((Ok(chunk), (state, sent)))
+                }
+                Err(e) => Some((Err(e), (State::Done, size))),
+            }
+        })
+    }
+}

@@ -20,10 +20,17 @@ mod error;
 mod image;
 mod image_error;
 mod layout;
+mod oci_error;
 mod progress;
+mod push;
+mod remote;
+#[cfg(test)]
+mod source_tests;
 
-pub use client::{PushedManifest, Registry, RegistryBuilder, RemoteManifest};
-pub use error::RegistryError;
-pub use image::{Blob, BlobSource, Digest, DigestError, Image, Manifest};
+pub use client::{Registry, RegistryBuilder};
+pub use error::{BoxError, Context, Operation, RegistryError};
+pub use image::{Blob, BlobSource, Digest, DigestError, Image, Manifest, UPLOAD_CHUNK};
 pub use image_error::ImageError;
-pub use progress::{BlobOutcome, PushProgress};
+pub use progress::{BlobOutcome, PushOptions, PushProgress};
+pub use push::PushedManifest;
+pub use remote::{MAX_MANIFEST_SIZE, RemoteManifest};

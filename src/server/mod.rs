@@ -17,7 +17,7 @@ mod keys;
 mod proxy;
 mod publish;
 mod store;
-mod tls;
+pub(crate) mod tls;
 
 pub use builder::NotaryServerBuilder;
 pub(crate) use builder::redact_url;
