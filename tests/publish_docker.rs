@@ -458,7 +458,7 @@ async fn sign_tag_without_a_signer_key_finds_no_signable_role() {
     let s = with_alice(&stack, "no-signable-role").await;
     let stranger = party(&stack, &s.gun, &[&new_key()]);
     match try_sign(&stranger, "1.0").await {
-        Err(PublishError::NoSignableRole { gun, name, roles }) => {
+        Err(PublishError::NoSignableRole { gun, name, roles, .. }) => {
             assert_eq!((gun.as_str(), name.as_str()), (s.gun.as_str(), "1.0"));
             assert_eq!(roles, ["targets/alice", "targets/releases"]);
         }

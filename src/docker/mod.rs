@@ -32,6 +32,7 @@
 mod credentials;
 mod inspect;
 mod passphrase;
+mod push;
 mod reference;
 mod repository;
 mod server_url;
@@ -44,6 +45,7 @@ use std::path::PathBuf;
 pub use credentials::{CredentialHelperRunner, CredentialsError, DOCKER_HUB_AUTH_KEY, DockerConfig, auth_key};
 pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
 pub use passphrase::DockerEnvPassphrase;
+pub use push::{InitPolicy, PushSignError, SignOptions, SignedImage, push_and_sign, sign_manifest, sign_registry_tag};
 pub use reference::{ImageReference, ReferenceError};
 pub use repository::{DockerTrust, DockerTrustError};
 pub use server_url::{DOCKER_HUB_NOTARY_SERVER, ServerUrlError, TRUST_SERVER_VARIABLE, TrustServer, notary_server_url};

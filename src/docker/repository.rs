@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{CredentialsError, DockerConfig, DockerEnvPassphrase, ImageReference, ServerUrlError, TrustServer};
 use crate::passphrase::PassphraseRetriever;
+use crate::registry::{Registry, RegistryError};
 use crate::repository::{Keyring, Repository};
 use crate::server::{NotaryServer, ServerError};
 use crate::trust_dir::{TrustDir, TrustDirError};
@@ -31,6 +32,7 @@ pub struct DockerTrust {
     config: DockerConfig,
     server: TrustServer,
     passphrases: Arc<dyn PassphraseRetriever>,
+    insecure_registries: Vec<String>,
 }
 
 impl std::fmt::Debug for DockerTrust {
@@ -59,6 +61,9 @@ pub enum DockerTrustError {
     /// The HTTP client could not be set up (CA or client certificate files, URL).
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The registry client could not be set up.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 impl DockerTrust {
@@ -78,6 +83,7 @@ impl DockerTrust {
             config,
             server,
             passphrases: Arc::new(DockerEnvPassphrase::from_env()),
+            insecure_registries: Vec::new(),
         }
     }
 
@@ -85,6 +91,24 @@ impl DockerTrust {
     pub fn with_passphrases(mut self, retriever: impl PassphraseRetriever + 'static) -> Self {
         self.passphrases = Arc::new(retriever);
         self
+    }
+
+    /// Registries (`host[:port]`) reached over plain HTTP, as Docker's `insecure-registries`.
+    /// Loopback registries always are (Docker's default); every other registry needs HTTPS.
+    pub fn with_insecure_registries(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.insecure_registries = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The registry of `reference`, with the credentials `docker login` stored for it and the
+    /// CAs Docker would trust for it (`/etc/docker/certs.d/<host>/`, `<config dir>/tls/<host>/`).
+    pub fn registry(&self, reference: &ImageReference) -> Result<Registry, DockerTrustError> {
+        let credentials = self.config.credentials_for_reference(reference)?;
+        Ok(Registry::builder(reference.domain())
+            .credentials(credentials)
+            .docker_certs(&self.config_dir)
+            .insecure_hosts(self.insecure_registries.iter().cloned())
+            .build()?)
     }
 
     /// The keys of Docker's trust directory (`<config dir>/trust/private`), unlocked with the

@@ -185,10 +185,19 @@ impl Editor {
             .map(|r| r.name.clone())
             .collect();
         if chosen.is_empty() {
+            let children = delegations.roles().iter().filter(|r| r.name.is_direct_child_of(&targets));
+            let reasons = children
+                .clone()
+                .map(|r| match r.allows(name) {
+                    false => format!("{} allows only the paths {:?}", r.name, r.paths),
+                    true => format!("{} is signed by keys the keyring does not hold", r.name),
+                })
+                .collect();
             return Err(PublishError::NoSignableRole {
                 gun: self.gun.to_string(),
                 name: crate::metadata::clip(name),
-                roles: delegations.roles().iter().map(|r| r.name.to_string()).collect(),
+                roles: children.map(|r| r.name.to_string()).collect(),
+                reasons,
             });
         }
         Ok(chosen)

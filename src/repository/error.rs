@@ -106,7 +106,11 @@ pub enum PublishError {
         name: String,
     },
     /// Docker's role choice found no delegation to sign into.
-    #[error("no valid signing keys for delegation roles of {gun} for {name:?}: none of {} holds a key in the keyring and allows the name", if roles.is_empty() { "(no roles)".to_owned() } else { roles.join(", ") })]
+    #[error(
+        "no valid signing keys for delegation roles of {gun} for {name:?}: {}. Sign a name the paths allow, or \
+         import a private key of the role into the trust directory (trust/private)",
+        if reasons.is_empty() { "there are no delegations".to_owned() } else { reasons.join("; ") }
+    )]
     NoSignableRole {
         /// The repository.
         gun: String,
@@ -114,6 +118,8 @@ pub enum PublishError {
         name: String,
         /// The direct children of `targets`.
         roles: Vec<String>,
+        /// Why each of them cannot sign it (its paths, or no key held).
+        reasons: Vec<String>,
     },
     /// The change cannot be applied (e.g. a delegation without keys, a base role where a
     /// delegation is required).
