@@ -1,6 +1,7 @@
 //! `docker trust inspect`: signed tags with their digests and signers, the signers' keys, and
 //! the administrative (root and repository) keys — the same content as the docker CLI's JSON
-//! (`cmd/docker-trust/trust/inspect.go`), computed from a verified repository.
+//! (`cmd/docker-trust/trust/inspect.go`), computed from a verified repository. Its output
+//! formats, docker's JSON bytes and `--pretty` text, are in `inspect_format.rs`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,10 @@ use crate::trusted::TrustedRepository;
 /// The signer name docker shows for tags signed only into `targets` or `targets/releases`.
 pub const REPO_ADMIN: &str = "Repo Admin";
 
-/// One repository as `docker trust inspect` reports it (field names as docker's JSON).
+/// One repository as `docker trust inspect` reports it. Its `Serialize` is docker's JSON
+/// structure, field for field (`trustRepo`, `trustSigner`, `trustKey`, with their
+/// `omitempty`s); [`inspect_json`](super::inspect_json) prints it as docker does, and
+/// [`TrustInspect::pretty`] as `--pretty`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TrustInspect {
@@ -39,22 +43,25 @@ pub struct SignedTag {
     pub signers: Vec<String>,
 }
 
-/// A signer or administrative role and its key IDs.
+/// A signer or administrative role and its key IDs (docker's `trustSigner`: an empty name or
+/// key list is left out of the JSON, as its `omitempty` does).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SignerKeys {
     /// Signer name (`alice` for `targets/alice`), or `Root` / `Repository`.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KeyRef>,
 }
 
 /// A key ID: canonical IDs for signers (as docker shows them), metadata (TUF) IDs for the
-/// administrative keys.
+/// administrative keys (docker's `trustKey`: an empty ID is left out of the JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyRef {
     /// The ID.
-    #[serde(rename = "ID")]
+    #[serde(rename = "ID", skip_serializing_if = "String::is_empty")]
     pub id: String,
 }
 
@@ -64,9 +71,9 @@ impl TrustInspect {
     ///
     /// ```no_run
     /// # fn f(trusted: &notary_client::trusted::TrustedRepository) -> serde_json::Result<()> {
-    /// use notary_client::docker::TrustInspect;
+    /// use notary_client::docker::{TrustInspect, inspect_json};
     /// let report = TrustInspect::new(trusted, "registry.example.com/app", None);
-    /// println!("{}", serde_json::to_string_pretty(&[report])?);
+    /// println!("{}", inspect_json(&[report])?);
     /// # Ok(()) }
     /// ```
     pub fn new(repo: &TrustedRepository, name: &str, tag: Option<&str>) -> Self {
@@ -169,7 +176,7 @@ fn administrative_keys(repo: &TrustedRepository) -> Vec<SignerKeys> {
 }
 
 /// `sortorder.NaturalLess`: runs of digits compare by value, everything else bytewise.
-fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+pub(super) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (mut i, mut j) = (0, 0);

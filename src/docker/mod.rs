@@ -31,6 +31,7 @@
 
 mod credentials;
 mod inspect;
+mod inspect_format;
 mod passphrase;
 mod push;
 mod reference;
@@ -44,6 +45,7 @@ use std::path::PathBuf;
 
 pub use credentials::{CredentialHelperRunner, CredentialsError, DOCKER_HUB_AUTH_KEY, DockerConfig, auth_key};
 pub use inspect::{KeyRef, REPO_ADMIN, SignedTag, SignerKeys, TrustInspect};
+pub use inspect_format::inspect_json;
 pub use passphrase::DockerEnvPassphrase;
 pub use push::{InitPolicy, PushSignError, SignOptions, SignedImage, push_and_sign, sign_manifest, sign_registry_tag};
 pub use reference::{ImageReference, ReferenceError};
