@@ -2,26 +2,20 @@
 //! scripts/test runs `cargo build --examples` first (`cargo test --all-targets` alone builds
 //! examples only as test harnesses).
 
-use std::path::{Path, PathBuf};
+#[path = "support/examples.rs"]
+mod examples;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 const APP_DIR: &str = "fixtures/notary-cli/trust/tuf/localhost:5000/fixtures/app/metadata";
 
-/// The example binary next to this test's target directory, if it was built.
-fn example() -> Option<PathBuf> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
-    let bin = deps.parent()?.join("examples").join(format!("verify_dir{}", std::env::consts::EXE_SUFFIX));
-    if bin.exists() {
-        Some(bin)
-    } else {
-        assert!(std::env::var_os("CI").is_none(), "{} must be built (cargo build --examples)", bin.display());
-        eprintln!("skipped: {} is not built; run cargo build --examples (scripts/test does)", bin.display());
-        None
-    }
-}
-
 fn run(args: &[&str]) -> Option<Output> {
-    let out = Command::new(example()?).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+    let out = Command::new(examples::example("verify_dir")?)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
     Some(out)
 }
 
