@@ -4,25 +4,31 @@
 //! Trust: byte-exact with notary 0.7.0, verification that fails closed, no Docker daemon and
 //! no Go tools.
 //!
-//! The happy path of a CI signer — sign `app:1.2`, already pushed, with the delegation key
-//! that `docker trust key load` put in Docker's trust directory, and publish it to the notary
-//! server next to the registry (no Docker daemon, no Go tools):
+//! The happy path of a CI job — push the image it built (an OCI layout, or `docker save`
+//! output) and sign the tag with the delegation key that `docker trust key load` put in
+//! Docker's trust directory, publishing to the notary server next to the registry (no Docker
+//! daemon, no Go tools):
 //!
 //! ```no_run
-//! # async fn f(manifest_sha256: [u8; 32], manifest_len: i64) -> Result<(), Box<dyn std::error::Error>> {
-//! use notary_client::docker::{DockerTrust, ImageReference, sign_tag, signed_digest};
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use notary_client::docker::{DockerTrust, ImageReference, SignOptions, push_and_sign, signed_digest};
+//! use notary_client::registry::Image;
 //!
 //! let reference = ImageReference::parse("registry.example.com/team/app:1.2")?;
-//! // $DOCKER_CONFIG: trust/private keys, config.json credentials, tls/ CAs;
+//! let image = Image::from_oci_layout("build/oci", None)?;
+//! // $DOCKER_CONFIG: config.json credentials, trust/private keys, tls/ CAs;
 //! // DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE unlocks the key.
-//! let repo = DockerTrust::from_env()?.repository(&reference)?;
-//! sign_tag(&repo, "1.2", manifest_sha256, manifest_len).await?; // into targets/releases (+ the signer's role)
+//! let trust = DockerTrust::from_env()?;
+//! let signed = push_and_sign(&trust, &reference, &image, &SignOptions::default()).await?;
 //!
 //! // A verifier (admission control, audit) reads it back exactly as the Go client would:
-//! let trusted = repo.update().await?;
-//! assert_eq!(signed_digest(&trusted, "1.2").map(|d| d.role.to_string()).as_deref(), Some("targets/releases"));
+//! let trusted = trust.repository(&reference)?.update().await?;
+//! assert_eq!(signed_digest(&trusted, "1.2").map(|d| d.digest), Some(signed.digest.to_string()));
 //! # Ok(()) }
 //! ```
+//!
+//! An image already pushed is signed with [`docker::sign_registry_tag`] (its manifest is
+//! fetched) or [`docker::sign_tag`] (digest and size given).
 //!
 //! Without Docker's conventions: [`repository::Repository`] with a [`repository::Keyring`]
 //! ([`repository::Repository::init`], [`repository::Repository::publish`] of
@@ -56,8 +62,10 @@
 //! * [`passphrase`] — passphrase retrievers (notary's variables, fixed values, prompts);
 //! * [`trust_dir`] — the trust directory shared with the Go tools: key store, metadata cache;
 //! * [`docker`] — Docker's conventions: references → GUNs, server URL, credentials, passphrase
-//!   variables, `docker trust key`, `sign`, `revoke`, `signer add/remove` and `inspect`;
+//!   variables, `docker trust key`, `sign`, `revoke`, `signer add/remove`, `inspect`, and
+//!   `docker push` with content trust;
 //! * [`server`] — the notary server API: downloads with size caps, TLS, Docker token auth;
+//! * [`registry`] — images from OCI layouts and `docker save` archives, pushed to a registry;
 //! * [`repository`] — one GUN on a server, cached in a trust directory, signed with a keyring:
 //!   update, init, publish, rotate, witness, delete;
 //! * [`trusted`] — verified trust data: notary's builder and the Go client's update workflow;

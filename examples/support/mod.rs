@@ -1,11 +1,6 @@
-//! Code shared by the example binaries (`trust`, `push_and_sign`), included from each with
-//!
-//! ```ignore
-//! #[path = "support/mod.rs"]
-//! mod support;
-//! ```
-//!
-//! (cargo builds `examples/*.rs` and `examples/*/main.rs` as examples, so this directory is
+//! Code shared by the example binaries, included with `#[path = "support/mod.rs"] mod support;`
+//! from `examples/push_and_sign.rs` and `#[path = "../support/mod.rs"] mod support;` from
+//! `examples/trust/main.rs` (cargo builds `examples/*.rs` and `examples/*/main.rs` as examples, so this directory is
 //! not an example of its own):
 //!
 //! * [`init_tracing`]: `RUST_LOG` tracing to stderr (default `warn`);
