@@ -395,34 +395,51 @@ type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
 /// Serves `answer(method, path)` on 127.0.0.1, one request per connection; returns the
 /// `host:port`.
 fn fake_registry(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let _ = serve_one(stream, &answer);
-        }
-    });
-    host
+    fake_registry_logged(answer).0
 }
 
-fn serve_one(stream: TcpStream, answer: &dyn Fn(&str, &str) -> Answer) -> std::io::Result<()> {
+/// One request a fake registry received: method, path and whether it carried `Authorization`.
+type Logged = (String, String, bool);
+
+/// [`fake_registry`], also returning the log of the requests received.
+fn fake_registry_logged(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> (String, Arc<Mutex<Vec<Logged>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let served = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = serve_one(stream, &answer, &served);
+        }
+    });
+    (host, log)
+}
+
+fn serve_one(
+    stream: TcpStream,
+    answer: &dyn Fn(&str, &str) -> Answer,
+    log: &Mutex<Vec<Logged>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
     let mut length = 0usize;
+    let mut authorization = false;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            authorization |= name.eq_ignore_ascii_case("authorization");
         }
     }
+    log.lock().unwrap().push((method.clone(), path.clone(), authorization));
     std::io::copy(&mut reader.by_ref().take(length as u64), &mut std::io::sink())?;
     let (status, headers, body) = answer(&method, &path);
     let mut out = format!("HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -436,6 +453,65 @@ fn serve_one(stream: TcpStream, answer: &dyn Fn(&str, &str) -> Answer) -> std::i
         stream.write_all(&body)?;
     }
     stream.flush()
+}
+
+/// A fake loopback registry whose `/v2/` challenge names `realm` as its token service.
+fn registry_with_realm(realm: &str) -> (String, Arc<Mutex<Vec<Logged>>>) {
+    let challenge = format!(r#"Bearer realm="{realm}",service="fake",scope="repository:demo/app:pull""#);
+    fake_registry_logged(move |_, path| match path {
+        "/v2/" => (401, vec![("WWW-Authenticate", challenge.clone())], b"{}".to_vec()),
+        _ => (404, vec![], b"{}".to_vec()),
+    })
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_to_a_plain_http_token_realm_on_another_host() {
+    let (host, log) = registry_with_realm("http://203.0.113.1/token");
+    // A connection attempt to the realm (TEST-NET-3) would hang until this timeout.
+    let registry = Registry::builder(&host)
+        .credentials(Credentials::basic("user", "s3cret"))
+        .timeouts(std::time::Duration::from_secs(60), std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = registry.push(&reference(&host, "demo/app:1.0"), &small_image("realm")).await.expect_err("refused");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "the realm was contacted");
+    match &e {
+        RegistryError::InsecureTokenRealm { host: h, realm } => {
+            assert_eq!((h.as_str(), realm.as_str()), (host.as_str(), "http://203.0.113.1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = e.to_string();
+    assert!(text.contains("http://203.0.113.1,") && text.contains("nothing was sent"), "{text}");
+    assert!(!text.contains("s3cret") && !text.contains("/token"), "{text}");
+    // The manifest read is refused too, without a second probe (the verdict is remembered).
+    let e = registry.manifest(&reference(&host, "demo/app:1.0")).await.expect_err("refused");
+    assert!(matches!(e, RegistryError::InsecureTokenRealm { .. }), "{e:?}");
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log, vec![("GET".to_owned(), "/v2/".to_owned(), false)], "only the probe, without credentials");
+}
+
+#[tokio::test]
+async fn a_plain_http_loopback_realm_of_a_loopback_registry_is_accepted() {
+    let token_service = fake_registry(|_, _| (200, vec![], br#"{"token":"t0k"}"#.to_vec()));
+    let (host, log) = registry_with_realm(&format!("http://{token_service}/token"));
+    let registry = Registry::builder(&host).credentials(Credentials::basic("user", "s3cret")).build().unwrap();
+    let e = registry.manifest(&reference(&host, "demo/app:1.0")).await.expect_err("no such manifest");
+    assert!(matches!(e, RegistryError::NotFound { .. }), "{e:?}");
+    // The manifest request carried the token.
+    let log = log.lock().unwrap().clone();
+    assert!(log.iter().any(|(m, p, auth)| m == "GET" && p.contains("/manifests/") && *auth), "{log:?}");
+}
+
+#[tokio::test]
+async fn anonymous_pushes_need_no_realm_check() {
+    // Not loopback for the rule, but refused at once when oci-client asks it for a token.
+    let (host, log) = registry_with_realm("http://0.0.0.0:1/token");
+    let registry = Registry::builder(&host).build().unwrap();
+    let e = registry.manifest(&reference(&host, "demo/app:1.0")).await.expect_err("no such manifest");
+    assert!(!matches!(e, RegistryError::InsecureTokenRealm { .. }), "{e:?}");
+    assert!(log.lock().unwrap().iter().all(|(_, _, auth)| !auth));
 }
 
 const WRONG_DIGEST: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
@@ -11,8 +12,12 @@ use oci_client::secrets::RegistryAuth;
 
 use super::RegistryError;
 use super::error::{Context, Operation};
+use super::oci_error::map;
 use crate::docker::ImageReference;
+use crate::metadata::clip;
 use crate::server::auth::Credentials;
+use crate::server::auth::challenge;
+use crate::server::auth::token::{Realm, realm_url};
 use crate::server::http::is_loopback;
 use crate::server::tls;
 
@@ -50,6 +55,9 @@ const TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
 pub struct Registry {
     pub(super) host: String,
     plain_http: bool,
+    /// Whether the registry host is a loopback host (a plain-http token realm on a loopback
+    /// host is accepted only then).
+    loopback: bool,
     pub(super) auth: RegistryAuth,
     /// Every request except blob uploads.
     pub(super) oci: oci_client::Client,
@@ -57,6 +65,12 @@ pub struct Registry {
     /// the time from the start of a request to its response, i.e. the whole upload. Shares the
     /// token cache of `oci`.
     pub(super) uploads: oci_client::Client,
+    /// `GET /v2/` before credentials are handed to oci-client: configured as `oci` (roots,
+    /// insecure setting, proxies, timeouts), without credentials.
+    probe: reqwest::Client,
+    /// The verdict of that probe, once made: `Err(realm)` for a refused token realm. Shared by
+    /// clones (as the token cache is).
+    realm_verdict: Arc<Mutex<Option<Result<(), String>>>>,
 }
 
 impl fmt::Debug for Registry {
@@ -130,6 +144,58 @@ impl Registry {
 
     pub(super) fn context(&self, operation: Operation, repository: &str, object: Option<String>) -> Context {
         Context::new(operation, &self.host, repository, object)
+    }
+
+    /// Before oci-client is given non-anonymous credentials: checks, once per `Registry`, that
+    /// the token services the registry's `GET /v2/` challenge names (every `Bearer` realm) may
+    /// receive them, with the rule of the notary token flow ([`realm_url`]): https, or plain
+    /// http to a loopback host when the registry is on a loopback host too. oci-client would
+    /// otherwise send the Basic credentials to any realm, plain http on another host included.
+    /// A `Bearer` challenge without a realm is refused too (its parse could differ from
+    /// oci-client's).
+    ///
+    /// `Basic` challenges are not checked: the credentials then go to the registry itself, over
+    /// plain http only for a loopback registry or one the user listed with
+    /// [`insecure_hosts`](RegistryBuilder::insecure_hosts) (an explicit opt-in).
+    ///
+    /// A refused realm is [`RegistryError::InsecureTokenRealm`], and nothing was sent; a probe
+    /// that fails (network, TLS) is reported as the request `context` names and not
+    /// remembered.
+    pub(super) async fn check_token_realms(&self, context: impl Fn() -> Context) -> Result<(), RegistryError> {
+        // A bearer token goes to the registry itself, never to a token service.
+        if matches!(self.auth, RegistryAuth::Anonymous | RegistryAuth::Bearer(_)) {
+            return Ok(());
+        }
+        let known = self.realm_verdict.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let verdict = match known {
+            Some(verdict) => verdict,
+            None => {
+                let verdict = self.probe_token_realms().await.map_err(|e| map(e.into(), context()))?;
+                *self.realm_verdict.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict.clone());
+                verdict
+            }
+        };
+        verdict.map_err(|realm| RegistryError::InsecureTokenRealm { host: self.host.clone(), realm })
+    }
+
+    /// `GET <scheme>://<host>/v2/` (the request oci-client's authentication starts with):
+    /// `Err(realm's scheme://host[:port])` for the first refused `Bearer` realm.
+    async fn probe_token_realms(&self) -> Result<Result<(), String>, reqwest::Error> {
+        let target = self.oci_reference("probe", None, None);
+        let scheme = if self.plain_http { "http" } else { "https" };
+        let url = format!("{scheme}://{}/v2/", target.resolve_registry());
+        let response = self.probe.get(url).send().await?;
+        let values = response.headers().get_all(reqwest::header::WWW_AUTHENTICATE);
+        let challenges = challenge::parse_all(values.iter().filter_map(|v| v.to_str().ok()));
+        for bearer in challenges.iter().filter(|c| c.is_bearer()) {
+            let url = bearer.realm().unwrap_or_default();
+            if realm_url(&Realm { url, server_is_loopback: self.loopback }, &self.host).is_err() {
+                let shown = realm_origin(url);
+                tracing::warn!(host = %self.host, realm = %shown, "refusing a non-https token realm");
+                return Ok(Err(shown));
+            }
+        }
+        Ok(Ok(()))
     }
 }
 
@@ -279,10 +345,20 @@ impl RegistryBuilder {
         let client_err = |e: oci_client::errors::OciDistributionError| {
             RegistryError::config(&host, format!("cannot create the HTTP client: {e}"))
         };
+        let probe = probe_client(&config(Some(self.read_timeout))).map_err(client_err)?;
         let oci = oci_client::Client::try_from(config(Some(self.read_timeout))).map_err(client_err)?;
         let mut uploads = oci_client::Client::try_from(config(None)).map_err(client_err)?;
         uploads.tokens = oci.tokens.clone();
-        Ok(Registry { auth: registry_auth(self.credentials), host, plain_http, oci, uploads })
+        Ok(Registry {
+            auth: registry_auth(self.credentials),
+            host,
+            plain_http,
+            loopback,
+            oci,
+            uploads,
+            probe,
+            realm_verdict: Arc::default(),
+        })
     }
 
     /// The CAs of `add_ca_pem` and of Docker's directories for `host`, as DER certificates.
@@ -309,6 +385,44 @@ impl RegistryBuilder {
             .map(|der| Certificate { encoding: CertificateEncoding::Der, data: der.as_ref().to_vec() })
             .collect())
     }
+}
+
+/// `scheme://host[:port]` of a token realm, for messages (which show no paths or queries), or
+/// a note that it is not a URL.
+fn realm_origin(realm: &str) -> String {
+    match url::Url::parse(realm) {
+        Ok(url) if url.host_str().is_some() => {
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            clip(&format!("{}://{}{port}", url.scheme(), url.host_str().unwrap_or_default()))
+        }
+        _ if realm.is_empty() => "(none given)".to_owned(),
+        _ => format!("(not a URL: {} bytes)", realm.len()),
+    }
+}
+
+/// A reqwest client configured as oci-client configures its own from `config` (its
+/// `TryFrom<ClientConfig>`): same roots, certificate checking, timeouts, user agent and proxies.
+fn probe_client(config: &ClientConfig) -> Result<reqwest::Client, oci_client::errors::OciDistributionError> {
+    let roots =
+        config.extra_root_certificates.iter().map(reqwest::Certificate::try_from).collect::<Result<Vec<_>, _>>()?;
+    let mut builder = reqwest::Client::builder()
+        .danger_accept_invalid_certs(config.accept_invalid_certificates)
+        .tls_certs_merge(roots)
+        .user_agent(config.user_agent);
+    if let Some(timeout) = config.read_timeout {
+        builder = builder.read_timeout(timeout);
+    }
+    if let Some(timeout) = config.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    let no_proxy = || config.no_proxy.as_deref().and_then(reqwest::NoProxy::from_string);
+    if let Some(proxy) = &config.https_proxy {
+        builder = builder.proxy(reqwest::Proxy::https(proxy)?.no_proxy(no_proxy()));
+    }
+    if let Some(proxy) = &config.http_proxy {
+        builder = builder.proxy(reqwest::Proxy::http(proxy)?.no_proxy(no_proxy()));
+    }
+    Ok(builder.build()?)
 }
 
 /// `("http" | "https", rest)` for `http://…` / `https://…`, else `(None, host)`; a trailing `/`

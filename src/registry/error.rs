@@ -95,6 +95,21 @@ pub enum RegistryError {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// The registry's `WWW-Authenticate` challenge directs credentials to a token service
+    /// (`realm`) that must not receive them: not https (plain http is accepted only for a
+    /// loopback token service of a loopback registry), or not a URL. Nothing was sent to it.
+    #[error(
+        "registry {host}: the registry directs credentials to the token service {realm}, which is not an https \
+         URL (plain http is accepted only for a token service on this machine when the registry is on this \
+         machine too); refusing to send credentials, nothing was sent. Check the registry's token realm \
+         configuration (auth.token.realm)"
+    )]
+    InsecureTokenRealm {
+        /// The registry.
+        host: String,
+        /// The refused realm's `scheme://host[:port]` (no path or query).
+        realm: String,
+    },
     /// The reference has no tag: pushes are by tag (the tag is what gets signed).
     #[error("{reference} has no tag: a push needs IMAGE:TAG")]
     NoTag {

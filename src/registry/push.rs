@@ -114,8 +114,10 @@ impl Registry {
 
     /// Stores the credentials in both clients and obtains a push token now, so that a refusal
     /// by the token service is reported (oci-client otherwise drops it and sends the request
-    /// unauthenticated).
+    /// unauthenticated). The registry's token realms are checked first
+    /// ([`Registry::check_token_realms`]): oci-client would send the credentials to any.
     async fn authenticate(&self, target: &oci_client::Reference) -> Result<(), RegistryError> {
+        self.check_token_realms(|| self.context(Operation::Authenticate, target.repository(), None)).await?;
         let registry = target.resolve_registry();
         self.uploads.store_auth_if_needed(registry, &self.auth).await;
         self.oci

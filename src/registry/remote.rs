@@ -76,6 +76,8 @@ impl Registry {
             Some(digest) => self.oci_reference(repository, None, Some(digest)),
             None => self.oci_reference(repository, Some(reference.tag_or_latest()), None),
         };
+        // oci-client would send the credentials to any token realm the registry names.
+        self.check_token_realms(|| self.context(Operation::Authenticate, repository, None)).await?;
         let (bytes, served_digest) = self
             .oci
             .pull_manifest_raw(&oci_ref, &self.auth, ACCEPTED)
