@@ -32,8 +32,7 @@ fn roles(names: &[&str]) -> Vec<RoleName> {
 #[tokio::test(flavor = "current_thread")]
 async fn an_oci_layout_is_pushed_and_its_tag_signed_into_the_signers_roles() {
     let Some(p) = Pipeline::start("app").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let signed = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &SignOptions::default())
         .await
@@ -105,8 +104,7 @@ async fn an_oci_form_docker_archive_is_pushed_with_its_exact_manifest_and_signed
 #[tokio::test(flavor = "current_thread")]
 async fn a_tag_already_in_the_registry_is_signed_from_its_manifest_without_the_image() {
     let Some(p) = Pipeline::start("signonly").await else { return };
-    let layout = p.oci_layout("5.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("5.0", &[("linux", "amd64")]);
     p.ci_trust()
         .registry(&p.reference("5.0"))
         .expect("registry")
@@ -134,8 +132,7 @@ async fn a_given_digest_and_size_are_signed_as_they_are() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_repository_without_trust_data_is_refused_before_anything_is_pushed() {
     let Some(p) = Pipeline::start_uninitialised("fresh").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let err = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &SignOptions::default()).await.unwrap_err();
 
@@ -147,8 +144,7 @@ async fn a_repository_without_trust_data_is_refused_before_anything_is_pushed() 
 #[tokio::test(flavor = "current_thread")]
 async fn a_new_repository_is_initialised_as_docker_push_does_and_the_tag_signed_into_targets() {
     let Some(p) = Pipeline::start_uninitialised("pushinit").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
     let options = SignOptions { init: InitPolicy::AsDockerPush, ..Default::default() };
 
     let signed = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &options).await.expect("push and sign");
@@ -164,8 +160,7 @@ async fn a_new_repository_is_initialised_as_docker_push_does_and_the_tag_signed_
 #[tokio::test(flavor = "current_thread")]
 async fn a_tag_outside_the_delegations_paths_is_refused_before_anything_is_pushed() {
     let Some(p) = Pipeline::start_with_paths("paths", &["release-"]).await else { return };
-    let layout = p.oci_layout("dev-1", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("dev-1", &[("linux", "amd64")]);
 
     let err = push_and_sign(&p.ci_trust(), &p.reference("dev-1"), &image, &SignOptions::default()).await.unwrap_err();
 
@@ -179,8 +174,7 @@ async fn a_tag_outside_the_delegations_paths_is_refused_before_anything_is_pushe
 #[tokio::test(flavor = "current_thread")]
 async fn a_wrong_repository_passphrase_is_refused_before_anything_is_pushed() {
     let Some(p) = Pipeline::start("wrongpass").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let err = push_and_sign(
         &p.ci_trust_with_passphrase("not the passphrase"),
@@ -200,8 +194,7 @@ async fn a_wrong_repository_passphrase_is_refused_before_anything_is_pushed() {
 #[tokio::test(flavor = "current_thread")]
 async fn an_unreachable_notary_server_is_an_error_and_nothing_is_pushed() {
     let Some(p) = Pipeline::start("nonotary").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let err =
         push_and_sign(&p.ci_trust_on("https://127.0.0.1:9"), &p.reference("1.0"), &image, &SignOptions::default())
@@ -215,8 +208,7 @@ async fn an_unreachable_notary_server_is_an_error_and_nothing_is_pushed() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_push_refused_by_the_registry_signs_nothing() {
     let Some(p) = Pipeline::start("badblob").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let mut image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, mut image) = p.layout_image("1.0", &[("linux", "amd64")]);
     image = pipeline::with_corrupt_layer(image);
 
     let err = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &SignOptions::default()).await.unwrap_err();
@@ -232,8 +224,7 @@ async fn a_push_refused_by_the_registry_signs_nothing() {
 #[tokio::test(flavor = "current_thread")]
 async fn token_auth_on_registry_and_notary_server_works_with_the_docker_login_credentials() {
     let Some(p) = Pipeline::start_with_token_auth("tokens").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let signed = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &SignOptions::default())
         .await
@@ -257,8 +248,7 @@ async fn token_auth_on_registry_and_notary_server_works_with_the_docker_login_cr
 #[tokio::test(flavor = "current_thread")]
 async fn token_auth_without_credentials_is_refused_and_nothing_is_signed() {
     let Some(p) = Pipeline::start_with_token_auth("anon").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64")]);
 
     let err =
         push_and_sign(&p.ci_trust_anonymous(), &p.reference("1.0"), &image, &SignOptions::default()).await.unwrap_err();
@@ -275,8 +265,7 @@ async fn skopeo_copies_the_pushed_image_back_with_the_same_digests() {
     if !pipeline::skopeo_installed() {
         return;
     }
-    let layout = p.oci_layout("1.0", &[("linux", "amd64"), ("linux", "arm64")]);
-    let image = Image::from_oci_layout(layout.path(), None).expect("layout");
+    let (_layout, image) = p.layout_image("1.0", &[("linux", "amd64"), ("linux", "arm64")]);
     let signed = push_and_sign(&p.ci_trust(), &p.reference("1.0"), &image, &SignOptions::default())
         .await
         .expect("push and sign");

@@ -28,12 +28,33 @@ use examples::{Out, docker_command, example, output};
 use pipeline::Pipeline;
 use publish::PASSPHRASE;
 
-/// `push_and_sign ARGS` as the CI job of `p` runs it: its `DOCKER_CONFIG`, the stack's notary
-/// server, the repository passphrase only.
-fn push_and_sign(p: &Pipeline, config: &Path, args: &[&str]) -> Option<Out> {
-    let mut cmd = docker_command(&example("push_and_sign")?, config, Some(p.stack.notary_url()));
-    cmd.env("DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", PASSPHRASE).args(args);
-    Some(output(cmd, ""))
+/// How the CI job of a [`Pipeline`] runs `push_and_sign`: its `DOCKER_CONFIG`, a notary server
+/// and the repository passphrase only (no root passphrase).
+struct Job<'a> {
+    p: &'a Pipeline,
+    config: &'a Path,
+    notary_url: &'a str,
+    passphrase: &'a str,
+}
+
+impl<'a> Job<'a> {
+    /// The pipeline's CI job as set up.
+    fn of(p: &'a Pipeline) -> Job<'a> {
+        Job { p, config: p.ci_config_dir(), notary_url: p.stack.notary_url(), passphrase: PASSPHRASE }
+    }
+
+    /// `push_and_sign ARGS`; `None` when the example is not built (the test is skipped).
+    fn run(&self, args: &[&str]) -> Option<Out> {
+        let mut cmd = docker_command(&example("push_and_sign")?, self.config, Some(self.notary_url));
+        cmd.env("DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", self.passphrase).args(args);
+        Some(output(cmd, ""))
+    }
+
+    /// Pushes a new one-platform OCI layout as `IMAGE:tag` and signs it.
+    fn push_layout(&self, tag: &str) -> Option<Out> {
+        let layout = self.p.oci_layout(tag, &[("linux", "amd64")]);
+        self.run(&["--oci-layout", &layout.path().display().to_string(), &format!("{}:{tag}", self.p.image())])
+    }
 }
 
 /// The `TAG: digest: sha256:… size: N` line, parsed.
@@ -74,13 +95,11 @@ async fn the_seed_flow_signs_with_a_docker_generated_key_and_only_the_repository
     }
     let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
 
-    let out = push_and_sign(
-        &p,
-        ci.path(),
-        &["--oci-layout", &layout.path().display().to_string(), &format!("{}:1.0", p.image())],
-    )
-    .expect("built")
-    .success();
+    let job = Job { config: ci.path(), ..Job::of(&p) };
+    let out = job
+        .run(&["--oci-layout", &layout.path().display().to_string(), &format!("{}:1.0", p.image())])
+        .expect("built")
+        .success();
 
     let (digest, size) = printed_digest_and_size(&out, "1.0");
     assert_eq!(digest, p.registry_digest("1.0").await.to_string());
@@ -95,15 +114,9 @@ async fn a_docker_archive_is_pushed_and_signed_and_the_roles_printed() {
     let dir = publish::tempdir();
     let archive = dir.path().join("app.tar");
     oci_image::write_docker_archive_legacy(&archive, "app:2.0");
-    let Some(out) = push_and_sign(
-        &p,
-        p.ci_config_dir(),
-        &["--docker-archive", &archive.display().to_string(), &format!("{}:2.0", p.image())],
-    ) else {
-        return;
-    };
-    let out = out.success();
-    let (digest, size) = printed_digest_and_size(&out, "2.0");
+    let args = ["--docker-archive", &archive.display().to_string(), &format!("{}:2.0", p.image())];
+    let Some(out) = Job::of(&p).run(&args) else { return };
+    let (digest, size) = printed_digest_and_size(&out.success(), "2.0");
     assert_eq!(digest, p.registry_digest("2.0").await.to_string());
     p.assert_notary_cli_agrees("2.0", digest.parse().expect("digest"), size);
 }
@@ -116,9 +129,7 @@ async fn sign_only_signs_the_tag_the_registry_already_serves() {
     let reference = p.reference("3.0");
     p.ci_trust().registry(&reference).expect("registry").push(&reference, &image).await.expect("push");
 
-    let Some(out) = push_and_sign(&p, p.ci_config_dir(), &["--sign-only", &format!("{}:3.0", p.image())]) else {
-        return;
-    };
+    let Some(out) = Job::of(&p).run(&["--sign-only", &format!("{}:3.0", p.image())]) else { return };
 
     let (digest, size) = printed_digest_and_size(&out.success(), "3.0");
     assert_eq!(digest, image.top().digest.to_string(), "the index is signed under the tag");
@@ -129,31 +140,17 @@ async fn sign_only_signs_the_tag_the_registry_already_serves() {
 async fn a_missing_key_exits_one_says_which_key_and_pushes_nothing() {
     let Some(p) = Pipeline::start("nokey").await else { return };
     let empty = p.fresh_config();
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let Some(out) = push_and_sign(
-        &p,
-        empty.path(),
-        &["--oci-layout", &layout.path().display().to_string(), &format!("{}:1.0", p.image())],
-    ) else {
-        return;
-    };
+    let Some(out) = Job { config: empty.path(), ..Job::of(&p) }.push_layout("1.0") else { return };
     let out = out.exits(1);
-    assert!(out.stderr.contains("key"), "{}", out.stderr);
+    assert!(out.stderr.contains("keys the keyring does not hold"), "{}", out.stderr);
     assert_eq!(p.registry_manifest_status("1.0").await, 404, "nothing was pushed");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_wrong_passphrase_exits_one_without_printing_it_and_pushes_nothing() {
     let Some(p) = Pipeline::start("wrongpass").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let Some(bin) = example("push_and_sign") else { return };
-    let mut cmd = docker_command(&bin, p.ci_config_dir(), Some(p.stack.notary_url()));
-    cmd.env("DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", "not-the-passphrase").args([
-        "--oci-layout",
-        &layout.path().display().to_string(),
-        &format!("{}:1.0", p.image()),
-    ]);
-    let out = output(cmd, "").exits(1);
+    let Some(out) = Job { passphrase: "not-the-passphrase", ..Job::of(&p) }.push_layout("1.0") else { return };
+    let out = out.exits(1);
     assert!(out.stderr.contains("passphrase"), "{}", out.stderr);
     assert!(!out.stderr.contains("not-the-passphrase") && !out.stdout.contains("not-the-passphrase"));
     assert_eq!(p.registry_manifest_status("1.0").await, 404, "nothing was pushed");
@@ -162,15 +159,8 @@ async fn a_wrong_passphrase_exits_one_without_printing_it_and_pushes_nothing() {
 #[tokio::test(flavor = "current_thread")]
 async fn an_unreachable_notary_server_exits_one_and_pushes_nothing() {
     let Some(p) = Pipeline::start("nonotary").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let Some(bin) = example("push_and_sign") else { return };
-    let mut cmd = docker_command(&bin, p.ci_config_dir(), Some("https://127.0.0.1:9"));
-    cmd.env("DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", PASSPHRASE).args([
-        "--oci-layout",
-        &layout.path().display().to_string(),
-        &format!("{}:1.0", p.image()),
-    ]);
-    let out = output(cmd, "").exits(1);
+    let Some(out) = Job { notary_url: "https://127.0.0.1:9", ..Job::of(&p) }.push_layout("1.0") else { return };
+    let out = out.exits(1);
     assert!(out.stderr.contains("127.0.0.1:9"), "names the server: {}", out.stderr);
     assert_eq!(p.registry_manifest_status("1.0").await, 404, "nothing was pushed");
 }
@@ -178,14 +168,7 @@ async fn an_unreachable_notary_server_exits_one_and_pushes_nothing() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_tag_the_delegation_does_not_allow_exits_one_naming_the_paths() {
     let Some(p) = Pipeline::start_with_paths("paths", &["release-"]).await else { return };
-    let layout = p.oci_layout("dev-1", &[("linux", "amd64")]);
-    let Some(out) = push_and_sign(
-        &p,
-        p.ci_config_dir(),
-        &["--oci-layout", &layout.path().display().to_string(), &format!("{}:dev-1", p.image())],
-    ) else {
-        return;
-    };
+    let Some(out) = Job::of(&p).push_layout("dev-1") else { return };
     let out = out.exits(1);
     assert!(out.stderr.contains("release-"), "names the allowed paths: {}", out.stderr);
     assert_eq!(p.registry_manifest_status("dev-1").await, 404, "nothing was pushed");
@@ -194,14 +177,7 @@ async fn a_tag_the_delegation_does_not_allow_exits_one_naming_the_paths() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_repository_without_trust_data_and_no_root_passphrase_exits_one_saying_what_to_run() {
     let Some(p) = Pipeline::start_uninitialised("noinit").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let Some(out) = push_and_sign(
-        &p,
-        p.ci_config_dir(),
-        &["--oci-layout", &layout.path().display().to_string(), &format!("{}:1.0", p.image())],
-    ) else {
-        return;
-    };
+    let Some(out) = Job::of(&p).push_layout("1.0") else { return };
     let out = out.exits(1);
     assert!(out.stderr.contains("signer add"), "{}", out.stderr);
     assert_eq!(p.registry_manifest_status("1.0").await, 404, "nothing was pushed");
@@ -210,14 +186,7 @@ async fn a_repository_without_trust_data_and_no_root_passphrase_exits_one_saying
 #[tokio::test(flavor = "current_thread")]
 async fn pushed_but_not_signed_exits_three_and_says_so() {
     let Some(p) = Pipeline::start_requiring_two_signatures("unsigned").await else { return };
-    let layout = p.oci_layout("1.0", &[("linux", "amd64")]);
-    let Some(out) = push_and_sign(
-        &p,
-        p.ci_config_dir(),
-        &["--oci-layout", &layout.path().display().to_string(), &format!("{}:1.0", p.image())],
-    ) else {
-        return;
-    };
+    let Some(out) = Job::of(&p).push_layout("1.0") else { return };
     let out = out.exits(3);
     assert!(out.stderr.contains("NOT signed"), "{}", out.stderr);
     assert_eq!(p.registry_manifest_status("1.0").await, 200, "the image was pushed");
@@ -226,21 +195,13 @@ async fn pushed_but_not_signed_exits_three_and_says_so() {
 #[test]
 fn help_exits_zero_and_a_missing_source_is_a_usage_error() {
     let Some(bin) = example("push_and_sign") else { return };
-    let help = output(Command::new(&bin).arg("--help").to_owned_command(), "").success();
+    let run = |arg: &str| {
+        let mut cmd = Command::new(&bin);
+        cmd.arg(arg);
+        output(cmd, "")
+    };
+    let help = run("--help").success();
     assert!(help.stdout.contains("--oci-layout") && help.stdout.contains("--sign-only"), "{}", help.stdout);
-    let usage = output(Command::new(&bin).arg("example.com/app:1").to_owned_command(), "").exits(2);
+    let usage = run("example.com/app:1").exits(2);
     assert!(usage.stderr.contains("--oci-layout"), "{}", usage.stderr);
-}
-
-/// `Command` builders return `&mut Command`; [`output`] takes one by value.
-trait ToOwnedCommand {
-    fn to_owned_command(&mut self) -> Command;
-}
-
-impl ToOwnedCommand for Command {
-    fn to_owned_command(&mut self) -> Command {
-        let mut cmd = Command::new(self.get_program());
-        cmd.args(self.get_args());
-        cmd
-    }
 }

@@ -197,6 +197,13 @@ impl Pipeline {
         dir
     }
 
+    /// [`Pipeline::oci_layout`] read as the [`Image`] to push (keep the directory alive).
+    pub fn layout_image(&self, ref_name: &str, platforms: &[(&str, &str)]) -> (tempfile::TempDir, Image) {
+        let dir = self.oci_layout(ref_name, platforms);
+        let image = Image::from_oci_layout(dir.path(), None).expect("the layout reads back");
+        (dir, image)
+    }
+
     /// The digest the registry serves for `tag_or_digest` (`Docker-Content-Digest` of a HEAD).
     pub async fn registry_digest(&self, tag_or_digest: &str) -> Digest {
         let response = self.head_manifest(tag_or_digest).await;
