@@ -107,6 +107,24 @@ fn reference(host: &str, name: &str) -> ImageReference {
     ImageReference::parse(&format!("{host}/{name}")).expect("reference")
 }
 
+/// A stack of the test's own, or `None` (skip) when its programs are missing outside CI.
+fn stack() -> Option<Stack> {
+    require_stack().then(Stack::up)
+}
+
+/// A stack whose registry requires Docker tokens, issued for `user:pass` only.
+fn token_stack() -> Option<Stack> {
+    require_stack().then(|| Stack::up_with(&[("AUTH", "token"), ("TOKEN_BASIC", "user:pass")]))
+}
+
+/// A client of the stack's registry with the token stack's credentials.
+fn logged_in(stack: &Stack) -> Registry {
+    Registry::builder(stack.registry_host())
+        .credentials(Credentials::basic("user", "pass"))
+        .build()
+        .expect("registry client")
+}
+
 fn registry(stack: &Stack) -> Registry {
     Registry::builder(stack.registry_host()).build().expect("registry client")
 }
@@ -115,10 +133,7 @@ fn registry(stack: &Stack) -> Registry {
 
 #[tokio::test]
 async fn pushed_manifest_reads_back_byte_equal_with_the_same_digest() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     let image = small_image("roundtrip");
     let tagged = reference(stack.registry_host(), "demo/app:1.0");
@@ -135,10 +150,7 @@ async fn pushed_manifest_reads_back_byte_equal_with_the_same_digest() {
 
 #[tokio::test]
 async fn second_push_reports_every_blob_existed() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     let image = small_image("again");
     let tagged = reference(stack.registry_host(), "demo/app:1.0");
@@ -156,10 +168,7 @@ async fn second_push_reports_every_blob_existed() {
 
 #[tokio::test]
 async fn index_children_are_pushed_first_and_fetchable_by_digest() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     let (amd64, arm64) = (small_manifest("multi", "amd64"), small_manifest("multi", "arm64"));
     let index = index_of(&[&amd64, &arm64]);
@@ -182,10 +191,7 @@ async fn index_children_are_pushed_first_and_fetchable_by_digest() {
 
 #[tokio::test]
 async fn blobs_of_another_repository_are_mounted() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     let image = small_image("shared");
     registry.push(&reference(stack.registry_host(), "demo/base:1.0"), &image).await.expect("push base");
@@ -201,14 +207,8 @@ async fn blobs_of_another_repository_are_mounted() {
 
 #[tokio::test]
 async fn token_auth_push_with_basic_credentials_succeeds() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up_with(&[("AUTH", "token"), ("TOKEN_BASIC", "user:pass")]);
-    let registry = Registry::builder(stack.registry_host())
-        .credentials(Credentials::basic("user", "pass"))
-        .build()
-        .expect("registry client");
+    let Some(stack) = token_stack() else { return };
+    let registry = logged_in(&stack);
     let image = small_image("token");
     let tagged = reference(stack.registry_host(), "demo/app:1.0");
     let pushed = registry.push(&tagged, &image).await.expect("push with credentials");
@@ -217,16 +217,10 @@ async fn token_auth_push_with_basic_credentials_succeeds() {
 
 #[tokio::test]
 async fn a_mount_the_push_token_does_not_cover_falls_back_to_uploading() {
-    if !require_stack() {
-        return;
-    }
     // oci-client asks for `repository:<target>:pull,push` only; the registry wants pull access
     // to the source repository too for a mount, refuses it, and the blobs are uploaded instead.
-    let stack = Stack::up_with(&[("AUTH", "token"), ("TOKEN_BASIC", "user:pass")]);
-    let registry = Registry::builder(stack.registry_host())
-        .credentials(Credentials::basic("user", "pass"))
-        .build()
-        .expect("registry client");
+    let Some(stack) = token_stack() else { return };
+    let registry = logged_in(&stack);
     let image = small_image("token-mount");
     registry.push(&reference(stack.registry_host(), "demo/base:1.0"), &image).await.expect("push base");
 
@@ -239,10 +233,7 @@ async fn a_mount_the_push_token_does_not_cover_falls_back_to_uploading() {
 
 #[tokio::test]
 async fn token_auth_anonymous_push_is_unauthorized() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up_with(&[("AUTH", "token"), ("TOKEN_BASIC", "user:pass")]);
+    let Some(stack) = token_stack() else { return };
     let registry = registry(&stack);
     let tagged = reference(stack.registry_host(), "demo/app:1.0");
     let e = registry.push(&tagged, &small_image("anonymous")).await.expect_err("anonymous push");
@@ -254,10 +245,7 @@ async fn token_auth_anonymous_push_is_unauthorized() {
 
 #[tokio::test]
 async fn manifest_of_a_missing_tag_is_not_found() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     registry.push(&reference(stack.registry_host(), "demo/app:1.0"), &small_image("present")).await.expect("push");
     let e = registry.manifest(&reference(stack.registry_host(), "demo/app:missing")).await.expect_err("missing tag");
@@ -268,10 +256,7 @@ async fn manifest_of_a_missing_tag_is_not_found() {
 
 #[tokio::test]
 async fn a_blob_shorter_than_its_size_fails_and_no_manifest_is_pushed() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let registry = registry(&stack);
     let config = memory_blob(br#"{"architecture":"amd64","os":"linux"}"#, OCI_CONFIG);
     let mut layer = memory_blob(&[7u8; 1000], OCI_LAYER);
@@ -294,12 +279,9 @@ async fn a_blob_shorter_than_its_size_fails_and_no_manifest_is_pushed() {
 
 #[tokio::test]
 async fn docker_config_tls_ca_lets_the_client_verify_the_registry() {
-    if !require_stack() {
-        return;
-    }
     // notary-server is HTTPS with the stack's CA: not a registry, but any HTTP answer shows the
     // TLS handshake succeeded.
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let host = stack.notary_host().to_owned();
     let config = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(config.path().join("tls").join(&host)).unwrap();
@@ -312,10 +294,7 @@ async fn docker_config_tls_ca_lets_the_client_verify_the_registry() {
 
 #[tokio::test]
 async fn an_unknown_ca_is_a_network_error_naming_the_docker_tls_directory() {
-    if !require_stack() {
-        return;
-    }
-    let stack = Stack::up();
+    let Some(stack) = stack() else { return };
     let host = stack.notary_host().to_owned();
     let registry = Registry::builder(&format!("https://{host}")).build().expect("registry client");
     let e = registry.manifest(&reference(&host, "demo/app:1.0")).await.expect_err("unknown CA");
@@ -630,11 +609,8 @@ fn write_pattern_file(path: &Path, size: u64) -> Digest {
 #[tokio::test]
 #[ignore = "writes and pushes 1 GiB; run with --ignored"]
 async fn push_of_a_1_gib_layer_stays_under_64_mib_rss() {
-    if !require_stack() {
-        return;
-    }
     const SIZE: u64 = 1 << 30;
-    let stack = Stack::up(); // its registry stores blobs on disk
+    let Some(stack) = stack() else { return }; // its registry stores blobs on disk
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("layer.tar");
     let digest = write_pattern_file(&path, SIZE);
