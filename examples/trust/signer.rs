@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use notary_client::docker::{self, DockerTrust};
-use notary_client::metadata::{PublicKey, RoleName};
+use notary_client::metadata::PublicKey;
 use notary_client::repository::InitOptions;
 use notary_client::trusted::{DelegationInfo, TrustedRepository};
 
@@ -122,17 +122,8 @@ async fn remove_from(trust: &DockerTrust, signer: &str, repo_name: &str, force: 
     Ok(())
 }
 
-/// docker's `isLastSignerForReleases`: without the signer's signatures, `targets/releases`
-/// would fall below its threshold. (`docker::remove_signer` refuses the same case unless
-/// forced, but only as an error: the question must be asked before it is called.)
+/// docker's `isLastSignerForReleases`: the signer made signatures `targets/releases` cannot
+/// lose (a file nobody has signed yet does not count, as in docker ≤ 25).
 fn signed_last_release(trusted: &TrustedRepository, signer: &DelegationInfo) -> bool {
-    let releases = RoleName::releases();
-    let Some(role) = trusted.role(&releases) else { return false };
-    let signatures = role.metadata.signatures();
-    if signatures.is_empty() {
-        return false;
-    }
-    let others = signatures.iter().filter(|s| !signer.key_ids.contains(&s.keyid)).count();
-    let threshold = trusted.delegations().iter().find(|d| d.role == releases).map_or(1, |d| d.threshold);
-    others < threshold as usize
+    docker::releases_signatures_without(trusted, signer).is_some_and(|left| left.total > 0 && left.below_threshold())
 }

@@ -52,7 +52,7 @@ pub use reference::{ImageReference, ReferenceError};
 pub use repository::{DockerTrust, DockerTrustError};
 pub use server_url::{DOCKER_HUB_NOTARY_SERVER, ServerUrlError, TRUST_SERVER_VARIABLE, TrustServer, notary_server_url};
 pub use signer_key::{SignerKeyError, generate_signer_key, load_signer_key, validate_signer_name};
-pub use signers::{add_signer, remove_signer, revoke_tag, sign_tag};
+pub use signers::{ReleasesSignatures, add_signer, releases_signatures_without, remove_signer, revoke_tag, sign_tag};
 pub use trusted_digest::{SignedDigest, signed_digest};
 
 use crate::trust_dir::{TrustDir, TrustDirError};

@@ -6,6 +6,7 @@
 use super::validate_signer_name;
 use crate::metadata::{FileMeta, PublicKey, RELEASES, RoleName};
 use crate::repository::{Change, InitOptions, PublishError, Published, Repository, TargetRoles};
+use crate::trusted::{DelegationInfo, TrustedRepository};
 
 /// `docker trust sign IMAGE:TAG` once the image is pushed: signs `tag` as the manifest with
 /// SHA-256 `digest` and `size` bytes, into the roles Docker chooses (`targets` when the
@@ -67,25 +68,58 @@ pub async fn remove_signer(repo: &Repository, name: &str, force: bool) -> Result
     let Some(signer) = delegations.iter().find(|d| d.role == role) else {
         return Err(PublishError::NotDelegated { gun: repo.gun().to_string(), role: role.to_string() });
     };
-    if let Some(releases) = trusted.role(&RoleName::releases()) {
-        let others = releases.metadata.signatures().iter().filter(|s| !signer.key_ids.contains(&s.keyid)).count();
-        let threshold = delegations.iter().find(|d| d.role == RoleName::releases()).map_or(1, |d| d.threshold);
-        if others < threshold as usize && !force {
-            return Err(invalid(
-                &role,
-                &format!(
-                    "targets/releases would keep {others} signature(s) from other signers, below its threshold of \
-                     {threshold}, so its tags would not verify for docker pull until someone signs again; pass force \
-                     to remove it anyway"
-                ),
-            ));
-        }
+    if let Some(left) = releases_signatures_without(&trusted, signer)
+        && left.below_threshold()
+        && !force
+    {
+        let (others, threshold) = (left.from_others, left.threshold);
+        return Err(invalid(
+            &role,
+            &format!(
+                "targets/releases would keep {others} signature(s) from other signers, below its threshold of \
+                 {threshold}, so its tags would not verify for docker pull until someone signs again; pass force \
+                 to remove it anyway"
+            ),
+        ));
     }
     repo.publish(&[
         Change::RemoveDelegationKeys { role: RoleName::releases(), key_ids: signer.key_ids.clone() },
         Change::DeleteDelegation { role },
     ])
     .await
+}
+
+/// The signatures on the current `targets/releases` file, counted for removing `signer`
+/// (docker's `isLastSignerForReleases` compares what is left with the threshold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleasesSignatures {
+    /// Every signature on the file.
+    pub total: usize,
+    /// Signatures by keys that are not the signer's.
+    pub from_others: usize,
+    /// The role's threshold.
+    pub threshold: u32,
+}
+
+impl ReleasesSignatures {
+    /// Whether, without the signer, the file would keep fewer signatures than its threshold:
+    /// its tags would not verify for `docker pull` until someone signs again.
+    pub fn below_threshold(&self) -> bool {
+        self.from_others < self.threshold as usize
+    }
+}
+
+/// What removing `signer` leaves on the verified `targets/releases` file; `None` when the
+/// repository has none.
+pub fn releases_signatures_without(trusted: &TrustedRepository, signer: &DelegationInfo) -> Option<ReleasesSignatures> {
+    let releases = RoleName::releases();
+    let signatures = trusted.role(&releases)?.metadata.signatures();
+    let threshold = trusted.delegations().iter().find(|d| d.role == releases).map_or(1, |d| d.threshold);
+    Some(ReleasesSignatures {
+        total: signatures.len(),
+        from_others: signatures.iter().filter(|s| !signer.key_ids.contains(&s.keyid)).count(),
+        threshold,
+    })
 }
 
 /// `targets/NAME` for a valid signer name (`releases` is reserved).
