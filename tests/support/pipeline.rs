@@ -120,20 +120,17 @@ impl Pipeline {
 
     /// The CI job with another passphrase.
     pub fn ci_trust_with_passphrase(&self, passphrase: &str) -> DockerTrust {
-        trust(&self.stack, self.ci_config.path(), self.stack.notary_url())
-            .with_passphrases(FixedPassphrase::new(passphrase))
+        trust(self.ci_config.path(), self.stack.notary_url()).with_passphrases(FixedPassphrase::new(passphrase))
     }
 
     /// The CI job pointed at another notary server.
     pub fn ci_trust_on(&self, notary_url: &str) -> DockerTrust {
-        trust(&self.stack, self.ci_config.path(), notary_url).with_passphrases(FixedPassphrase::new(PASSPHRASE))
+        trust(self.ci_config.path(), notary_url).with_passphrases(FixedPassphrase::new(PASSPHRASE))
     }
 
     /// The CI job without registry credentials.
     pub fn ci_trust_anonymous(&self) -> DockerTrust {
-        let url = self.stack.notary_url().to_owned();
-        let server = TrustServer::from_lookup(move |var| (var == "DOCKER_CONTENT_TRUST_SERVER").then(|| url.clone()));
-        DockerTrust::new(self.ci_config.path(), DockerConfig::empty(), server)
+        with_config(self.ci_config.path(), DockerConfig::empty(), self.stack.notary_url())
             .with_passphrases(FixedPassphrase::new(PASSPHRASE))
     }
 
@@ -148,8 +145,7 @@ impl Pipeline {
     }
 
     fn admin_trust(&self) -> DockerTrust {
-        trust(&self.stack, self.admin_config.path(), self.stack.notary_url())
-            .with_passphrases(FixedPassphrase::new(PASSPHRASE))
+        trust(self.admin_config.path(), self.stack.notary_url()).with_passphrases(FixedPassphrase::new(PASSPHRASE))
     }
 
     fn admin_repository(&self) -> Repository {
@@ -262,10 +258,14 @@ impl Pipeline {
 }
 
 /// Docker's settings with config dir `config` and `DOCKER_CONTENT_TRUST_SERVER` = `notary_url`.
-fn trust(_stack: &Stack, config: &Path, notary_url: &str) -> DockerTrust {
+fn trust(config: &Path, notary_url: &str) -> DockerTrust {
+    with_config(config, DockerConfig::load(config).expect("config.json"), notary_url)
+}
+
+/// [`trust`] with `docker_config` instead of the directory's `config.json`.
+fn with_config(config: &Path, docker_config: DockerConfig, notary_url: &str) -> DockerTrust {
     let url = notary_url.to_owned();
     let server = TrustServer::from_lookup(move |var| (var == "DOCKER_CONTENT_TRUST_SERVER").then(|| url.clone()));
-    let docker_config = DockerConfig::load(config).expect("config.json");
     DockerTrust::new(config, docker_config, server)
 }
 
