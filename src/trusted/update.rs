@@ -233,6 +233,17 @@ impl Client<'_> {
     /// The version of the cached copy, if it loads into the old builder (expiry ignored);
     /// else 1.
     fn baseline_version(&mut self, role: &RoleName, cached: Option<&[u8]>) -> u64 {
+        // A delegation's cached copy loads only under its cached parent. Go has the parent in
+        // its old builder only when the parent itself was downloaded again, so a server could
+        // roll a delegation back while its parent stays the same (the snapshot key suffices:
+        // notary's snapshot lists no versions). The cached parents are loaded here first.
+        if !self.old.is_loaded(role)
+            && let Some(parent) = role.parent()
+            && !self.old.is_loaded(&parent)
+        {
+            let parent_cached = self.read_cache(&parent, limits::MAX_DOWNLOAD);
+            self.baseline_version(&parent, parent_cached.as_deref());
+        }
         if !self.old.is_loaded(role)
             && let Some(cached) = cached
         {
