@@ -151,11 +151,22 @@ async fn check_role_publishes(stack: &Stack, gun_name: &str, role: &RoleName, pu
 
 // ------------------------------------------------------------------------------ tests
 
-/// The acceptance test: 8 CI jobs sign 25 tags each into `targets/releases` at the same time.
+/// The acceptance test of the write issue: 8 CI jobs sign 25 tags each into
+/// `targets/releases` at the same time.
 #[test]
 fn eight_jobs_signing_two_hundred_tags_concurrently_all_land() {
-    const JOBS: usize = 8;
-    const TAGS_PER_JOB: usize = 25;
+    jobs_signing_concurrently_all_land(8, 25);
+}
+
+/// The reliability issue's: 16 signers at once, each racing 15 others for every version.
+#[test]
+fn sixteen_jobs_signing_concurrently_all_land() {
+    jobs_signing_concurrently_all_land(16, 8);
+}
+
+/// `jobs` CI jobs sign `tags_per_job` tags each into `targets/releases` at the same time:
+/// every tag lands, in our update and in the Go CLI's list.
+fn jobs_signing_concurrently_all_land(jobs: usize, tags_per_job: usize) {
     let Some(stack) = publish::stack() else { return };
     let name = "example.com/concurrency/releases";
     let key = new_key(); // held in memory by every job
@@ -163,17 +174,17 @@ fn eight_jobs_signing_two_hundred_tags_concurrently_all_land() {
     setup.block_on(set_up(&stack, name, &[(RoleName::releases(), public(&key))]));
 
     let tags: Vec<Vec<String>> =
-        (0..JOBS).map(|job| (0..TAGS_PER_JOB).map(|t| format!("job{job}-tag{t:02}")).collect()).collect();
+        (0..jobs).map(|job| (0..tags_per_job).map(|t| format!("job{job}-tag{t:02}")).collect()).collect();
     let started = Instant::now();
-    let results = run_jobs(JOBS, |job| ci_job(&stack, name, &key, &tags[job]));
+    let results = run_jobs(jobs, |job| ci_job(&stack, name, &key, &tags[job]));
     let wall = started.elapsed();
 
     let published: Vec<&Published> = results.iter().flatten().map(|(_, p)| p).collect();
-    assert_eq!(published.len(), JOBS * TAGS_PER_JOB);
+    assert_eq!(published.len(), jobs * tags_per_job);
     let (max_attempts, total_attempts) =
         setup.block_on(check_role_publishes(&stack, name, &RoleName::releases(), &published));
     eprintln!(
-        "{} publishes by {JOBS} jobs in {:.1?}: max {max_attempts} attempts for one publish, {total_attempts} in all \
+        "{} publishes by {jobs} jobs in {:.1?}: max {max_attempts} attempts for one publish, {total_attempts} in all \
          (limit {MAX_ATTEMPTS})",
         published.len(),
         wall,
@@ -209,7 +220,7 @@ fn eight_jobs_signing_two_hundred_tags_concurrently_all_land() {
 
     let listed = CliRepo::attach(&stack, name).list(None);
     let rows: Vec<CliTarget> = all_tags.iter().map(|t| row(t, "targets/releases")).collect();
-    assert_eq!(listed.len(), JOBS * TAGS_PER_JOB);
+    assert_eq!(listed.len(), jobs * tags_per_job);
     assert_eq!(listed, rows);
 }
 
