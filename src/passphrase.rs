@@ -15,10 +15,10 @@
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// A passphrase, zeroized on drop and never printed.
-#[derive(Clone)]
+#[derive(Clone, ZeroizeOnDrop)]
 pub struct Passphrase(Zeroizing<String>);
 
 impl Passphrase {
@@ -124,8 +124,8 @@ impl<T: PassphraseRetriever + ?Sized> PassphraseRetriever for std::sync::Arc<T> 
     }
 }
 
-/// The same passphrase for every key.
-#[derive(Debug, Clone)]
+/// The same passphrase for every key (zeroized on drop).
+#[derive(Debug, Clone, ZeroizeOnDrop)]
 pub struct FixedPassphrase(Passphrase);
 
 impl FixedPassphrase {

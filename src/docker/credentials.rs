@@ -768,6 +768,11 @@ impl DockerConfig {
     }
 }
 
+// The secrets of `auths` (password, identity and registry tokens) are `Zeroizing<String>`s; the
+// rest (paths, helper names, user names) is not secret. A marker rather than the derive, whose
+// `Drop` impl would forbid the struct update syntax used to build it.
+impl zeroize::ZeroizeOnDrop for DockerConfig {}
+
 impl fmt::Debug for DockerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DockerConfig")

@@ -30,7 +30,7 @@ mod pem;
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::keys::{InvalidPrivateKey, PrivateKey};
 use crate::metadata::{Gun, PublicKey};
@@ -122,10 +122,14 @@ impl KeyFileFormat {
     }
 }
 
-/// A parsed (not yet decrypted) private key file.
+/// A parsed (not yet decrypted) private key file. Its body (the key itself in an unencrypted
+/// file) is zeroized on drop.
+#[derive(ZeroizeOnDrop)]
 pub struct KeyFile {
+    #[zeroize(skip)]
     format: KeyFileFormat,
     block: pem::Block,
+    #[zeroize(skip)]
     dek_info: Option<legacy::DekInfo>,
 }
 

@@ -7,12 +7,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// One PEM block.
+#[derive(ZeroizeOnDrop)]
 pub(crate) struct Block {
+    #[zeroize(skip)]
     pub(crate) label: String,
     /// Header lines in file order (`key`, `value`), trimmed.
+    #[zeroize(skip)]
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Zeroizing<Vec<u8>>,
 }
@@ -62,14 +65,11 @@ fn decode_at(all: &[&[u8]], start: usize) -> Option<Block> {
         headers.push((key, value));
         i += 1;
     }
-    let mut b64 = Zeroizing::new(Vec::new());
-    loop {
-        let line = all.get(i)?;
-        if *line == end_line.as_bytes() {
-            break;
-        }
+    let end = i + all[i..].iter().position(|line| *line == end_line.as_bytes())?;
+    // Sized up front: a growing buffer would free copies of the key's base64 unzeroized.
+    let mut b64 = Zeroizing::new(Vec::with_capacity(all[i..end].iter().map(|l| l.len()).sum()));
+    for line in &all[i..end] {
         b64.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
-        i += 1;
     }
     let mut body = Zeroizing::new(vec![0u8; b64.len() / 4 * 3 + 3]);
     let n = STANDARD.decode_slice(&b64[..], &mut body[..]).ok()?;
@@ -82,7 +82,13 @@ fn decode_at(all: &[&[u8]], start: usize) -> Option<Block> {
 pub(crate) fn encode(label: &str, headers: &[(&str, &str)], body: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut sorted: Vec<&(&str, &str)> = headers.iter().collect();
     sorted.sort_by_key(|(k, _)| (*k != "Proc-Type", *k));
-    let mut out = Zeroizing::new(Vec::with_capacity(body.len() * 4 / 3 + 128));
+    // Sized exactly: a growing buffer would free copies of the key unzeroized. BEGIN and END
+    // lines take 32 bytes besides the label, each header `k: v\n` 3 besides its key and value.
+    let b64_len = body.len().div_ceil(3) * 4;
+    let headers_len: usize =
+        sorted.iter().map(|(k, v)| k.len() + v.len() + 3).sum::<usize>() + usize::from(!sorted.is_empty());
+    let capacity = 2 * label.len() + 32 + headers_len + b64_len + b64_len.div_ceil(64);
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity));
     out.extend_from_slice(format!("-----BEGIN {label}-----\n").as_bytes());
     for (k, v) in &sorted {
         out.extend_from_slice(format!("{k}: {v}\n").as_bytes());
@@ -96,6 +102,7 @@ pub(crate) fn encode(label: &str, headers: &[(&str, &str)], body: &[u8]) -> Zero
         out.push(b'\n');
     }
     out.extend_from_slice(format!("-----END {label}-----\n").as_bytes());
+    debug_assert_eq!(out.len(), capacity, "the PEM buffer was sized exactly");
     out
 }
 
@@ -123,6 +130,20 @@ mod tests {
     #[test]
     fn a_block_without_its_end_line_is_not_a_block() {
         assert!(decode_first(b"-----BEGIN PRIVATE KEY-----\nAQID\n").is_none());
+    }
+
+    #[test]
+    fn encoding_never_grows_its_buffer() {
+        // `encode` asserts (in debug builds) that the output fills exactly the capacity it
+        // reserved: every body length modulo 3 and around the 64-column line breaks, with and
+        // without headers, including RSA-4096-sized keys.
+        for len in (0..200).chain([2374, 2375, 2376, 2377, 3000]) {
+            let body = vec![0xa5; len];
+            for headers in [&[][..], &[("role", "targets"), ("gun", "localhost:5000/app")][..]] {
+                let text = encode("ENCRYPTED PRIVATE KEY", headers, &body);
+                assert_eq!(&decode_first(&text).unwrap().body[..], &body[..]);
+            }
+        }
     }
 
     #[test]

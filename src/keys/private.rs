@@ -8,7 +8,7 @@ use der::asn1::{BitStringRef, ContextSpecific, ObjectIdentifier, OctetStringRef,
 use der::{Decode, Reader, SliceReader, TagNumber};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::asn1::{ED25519_GNUPG, ED25519_RFC8410, Tag, oid, tlv};
 use super::p256_spki_from_point;
@@ -34,13 +34,27 @@ fn malformed(what: impl fmt::Display) -> InvalidPrivateKey {
     InvalidPrivateKey::Malformed(what.to_string())
 }
 
+/// The derive checks at compile time that every field not marked public (`skip`) zeroizes.
+#[derive(ZeroizeOnDrop)]
 enum Material {
     /// P-256: the 32-byte scalar and the 65-byte uncompressed point.
-    EcdsaP256 { scalar: Zeroizing<[u8; 32]>, point: [u8; 65] },
+    EcdsaP256 {
+        scalar: Zeroizing<[u8; 32]>,
+        #[zeroize(skip)]
+        point: [u8; 65],
+    },
     /// RSA: PKCS#1 `RSAPrivateKey` DER and the PKCS#1 `RSAPublicKey` ring derived from it.
-    Rsa { pkcs1: Zeroizing<Vec<u8>>, rsa_public: Vec<u8> },
+    Rsa {
+        pkcs1: Zeroizing<Vec<u8>>,
+        #[zeroize(skip)]
+        rsa_public: Vec<u8>,
+    },
     /// Ed25519: the 32-byte seed and public key.
-    Ed25519 { seed: Zeroizing<[u8; 32]>, public: [u8; 32] },
+    Ed25519 {
+        seed: Zeroizing<[u8; 32]>,
+        #[zeroize(skip)]
+        public: [u8; 32],
+    },
 }
 
 /// A private key's material, independent of how it is stored.
@@ -55,6 +69,11 @@ enum Material {
 /// assert_eq!(key.public_key(), again.public_key());
 /// assert!(!format!("{key:?}").contains(&hex::encode(&key.to_go_der()[7..39])));
 /// ```
+///
+/// Its buffers are zeroized on drop ([`ZeroizeOnDrop`]); the encodings it returns are
+/// [`Zeroizing`] too. ring's key pairs built from it ([`super::SoftwareKey`]) keep their own
+/// copy, which ring does not zeroize.
+#[derive(ZeroizeOnDrop)]
 pub struct PrivateKey {
     material: Material,
 }

@@ -19,6 +19,7 @@ use crate::server::auth::Credentials;
 use crate::server::auth::challenge;
 use crate::server::auth::token::{Realm, realm_url};
 use crate::server::http::is_loopback;
+use crate::server::redact_url;
 use crate::server::tls;
 
 /// Connecting (TLS handshake included) gives up after this long by default.
@@ -225,7 +226,7 @@ pub struct RegistryBuilder {
 impl fmt::Debug for RegistryBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegistryBuilder")
-            .field("host", &self.host)
+            .field("host", &redact_url(&self.host))
             .field("credentials", &self.credentials)
             .field("ca_pems", &self.ca_pems.len())
             .field("docker_config_dir", &self.docker_config_dir)
@@ -308,7 +309,7 @@ impl RegistryBuilder {
     /// Checks the host, reads the CA certificates and builds the client. No network access.
     pub fn build(self) -> Result<Registry, RegistryError> {
         let (scheme, host) = split_scheme(&self.host);
-        let loopback = parse_host(host).map_err(|reason| RegistryError::config(host, reason))?;
+        let loopback = parse_host(host).map_err(|reason| RegistryError::config(&redact_url(host), reason))?;
         let host = host.to_owned();
         let listed = self.insecure_hosts.iter().any(|h| split_scheme(h).1.eq_ignore_ascii_case(&host));
         let may_use_http = listed || loopback;
@@ -440,7 +441,9 @@ fn split_scheme(host: &str) -> (Option<&str>, &str) {
 /// Checks that `host` is exactly `host[:port]` (no scheme, user, path or query); whether it is
 /// a loopback host.
 fn parse_host(host: &str) -> Result<bool, String> {
-    let bad = |why: &str| format!("{host:?} is not a registry host[:port] ({why})");
+    // A `user:password@` given as part of the host is not shown.
+    let shown = redact_url(host);
+    let bad = |why: &str| format!("{shown:?} is not a registry host[:port] ({why})");
     if host.is_empty() {
         return Err(bad("empty"));
     }

@@ -62,17 +62,15 @@ impl fmt::Debug for NotaryServerBuilder {
     }
 }
 
-/// A URL as text with any `user:password@` replaced, for messages.
+/// A URL as text with any `user:password@` replaced, for messages. Everything up to the last
+/// `@` goes: a password may hold a `/`, `?` or `#` (invalid in a URL, but typed anyway), which
+/// would end the authority early and leave the rest of the password shown.
 pub(crate) fn redact_url(url: &str) -> String {
     match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            let (authority, tail) = rest.split_at(authority_end);
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://<redacted>@{host}{tail}"),
-                None => url.to_owned(),
-            }
-        }
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, after)) => format!("{scheme}://<redacted>@{after}"),
+            None => url.to_owned(),
+        },
         None if url.contains('@') => "<redacted>".to_owned(),
         None => url.to_owned(),
     }
@@ -315,7 +313,10 @@ mod tests {
     #[test]
     fn redacted_urls() {
         assert_eq!(redact_url("https://u:p@h:1/x?y"), "https://<redacted>@h:1/x?y");
-        assert_eq!(redact_url("https://h/x@y"), "https://h/x@y");
+        assert_eq!(redact_url("https://h/x@y"), "https://<redacted>@y");
+        for password in ["p/w", "p?w", "p#w", "p@w"] {
+            assert_eq!(redact_url(&format!("https://u:{password}@h/x")), "https://<redacted>@h/x");
+        }
         assert_eq!(redact_url("u:p@h"), "<redacted>");
     }
 

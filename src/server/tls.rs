@@ -90,7 +90,8 @@ pub(crate) fn read_docker_certs_dir(
                     )));
                 }
                 if identity.is_none() {
-                    identity = Some(parse_identity(&read(path)?, &read(&key)?, &path.display().to_string())?);
+                    let key = zeroize::Zeroizing::new(read(&key)?);
+                    identity = Some(parse_identity(&read(path)?, &key, &path.display().to_string())?);
                 }
             }
             "key" => {

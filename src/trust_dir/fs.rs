@@ -120,7 +120,9 @@ pub(crate) fn refuse_group_or_other_access(path: &Path, meta: &fs::Metadata) -> 
 /// Reads all of `file` into a zeroizing buffer, refusing more than `limit` bytes.
 pub(crate) fn read_to_limit(file: File, path: &Path, limit: u64) -> Result<zeroize::Zeroizing<Vec<u8>>, TrustDirError> {
     use std::io::Read;
-    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    // Room for the whole read up front: a growing buffer would free copies of the key unzeroized.
+    let capacity = usize::try_from(limit).map_or(0, |l| l.saturating_add(1));
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| TrustDirError::io("read", path, e))?;
     if bytes.len() as u64 > limit {
         return Err(TrustDirError::io("read", path, io::Error::other(format!("file is larger than {limit} bytes"))));

@@ -49,6 +49,11 @@ impl Credentials {
     }
 }
 
+// Every secret (password, refresh token, bearer token) is a `Zeroizing<String>`; the user name is
+// not a secret. A marker rather than the derive, whose `Drop` impl would forbid moving the
+// fields out (to oci-client's `RegistryAuth`, for one).
+impl zeroize::ZeroizeOnDrop for Credentials {}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
