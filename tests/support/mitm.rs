@@ -49,6 +49,9 @@ pub enum Answer {
     Hang,
     /// Reads the request and resets the connection (TCP RST).
     Reset,
+    /// Forwards the request, then resets the connection instead of answering: the request
+    /// took effect, the client never hears so.
+    ForwardThenReset,
 }
 
 struct Rule {
@@ -76,6 +79,13 @@ pub struct Mitm {
 }
 
 impl Mitm {
+    /// In front of a plain-HTTP `upstream` (the stack's registry), itself plain HTTP. The
+    /// `Host` header is passed on, so the registry's upload `Location`s point back here.
+    pub fn start_plain(upstream: &str) -> Mitm {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Mitm::spawn(upstream, None, reqwest::Client::builder().no_proxy().build().expect("upstream client"), true)
+    }
+
     /// In front of `upstream` (`https://127.0.0.1:<port>`), presenting `server.crt`/`server.key`
     /// of the stack's `tls_dir` and trusting its `ca.crt` upstream.
     pub fn start(upstream: &str, tls_dir: &Path) -> Mitm {
@@ -100,16 +110,26 @@ impl Mitm {
             .no_proxy()
             .build()
             .expect("upstream client");
+        Mitm::spawn(upstream, Some(acceptor), client, false)
+    }
 
+    fn spawn(
+        upstream: &str,
+        acceptor: Option<tokio_rustls::TlsAcceptor>,
+        client: reqwest::Client,
+        keep_host: bool,
+    ) -> Mitm {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("non-blocking listener");
-        let url = format!("https://{}", listener.local_addr().expect("local address"));
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("local address"));
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client,
+            keep_host,
             rules: rules.clone(),
             seen: seen.clone(),
         };
@@ -130,8 +150,13 @@ impl Mitm {
                             let acceptor = acceptor.clone();
                             let shared = shared.clone();
                             tokio::spawn(async move {
-                                if let Ok(tls) = acceptor.accept(tcp).await {
-                                    shared.serve(tls).await;
+                                match acceptor {
+                                    Some(acceptor) => {
+                                        if let Ok(tls) = acceptor.accept(tcp).await {
+                                            shared.serve(tls).await;
+                                        }
+                                    }
+                                    None => shared.serve(tcp).await,
                                 }
                             });
                         }
@@ -198,6 +223,7 @@ impl Drop for Mitm {
 struct Shared {
     upstream: String,
     client: reqwest::Client,
+    keep_host: bool,
     rules: Arc<Mutex<Vec<Rule>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
@@ -209,11 +235,26 @@ struct Request {
     body: Vec<u8>,
 }
 
-type Tls = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+/// A client connection, over TLS or not.
+trait Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {
+    fn tcp(&mut self) -> &mut tokio::net::TcpStream;
+}
+
+impl Conn for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn tcp(&mut self) -> &mut tokio::net::TcpStream {
+        self.get_mut().0
+    }
+}
+
+impl Conn for tokio::net::TcpStream {
+    fn tcp(&mut self) -> &mut tokio::net::TcpStream {
+        self
+    }
+}
 
 impl Shared {
     /// One request per connection (`Connection: close`).
-    async fn serve(&self, tls: Tls) {
+    async fn serve<C: Conn>(&self, tls: C) {
         let mut reader = BufReader::new(tls);
         let Some(request) = read_request(&mut reader).await else { return };
         let answer = self.answer_for(&request);
@@ -294,12 +335,16 @@ impl Shared {
                 return;
             }
             Some(Answer::Reset) => {
-                let (tcp, _) = tls.get_mut();
-                // A zero linger makes the close a TCP RST; it never blocks.
-                #[allow(deprecated)]
-                let _ = tcp.set_linger(Some(Duration::ZERO));
-                drop(tls);
+                reset(tls);
                 label
+            }
+            Some(Answer::ForwardThenReset) => {
+                let outcome = match self.forward(&request).await {
+                    Ok((status, _, _)) => format!("ForwardThenReset (upstream {status})"),
+                    Err(e) => format!("ForwardThenReset (upstream failed: {e})"),
+                };
+                reset(tls);
+                outcome
             }
         };
         self.record(&request, &label);
@@ -346,6 +391,13 @@ impl Shared {
     }
 }
 
+/// Closes `conn` with a TCP RST (a zero linger; it never blocks).
+fn reset<C: Conn>(mut conn: C) {
+    #[allow(deprecated)]
+    let _ = conn.tcp().set_linger(Some(Duration::ZERO));
+    drop(conn);
+}
+
 fn json_type() -> Vec<(String, String)> {
     vec![("Content-Type".into(), "application/json".into())]
 }
@@ -370,7 +422,7 @@ fn role_of(file: &str) -> Option<&str> {
     }
 }
 
-async fn read_request(reader: &mut BufReader<Tls>) -> Option<Request> {
+async fn read_request<C: Conn>(reader: &mut BufReader<C>) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).await.ok()?;
     let mut parts = line.split_whitespace();
@@ -410,7 +462,12 @@ async fn read_request(reader: &mut BufReader<Tls>) -> Option<Request> {
     Some(Request { method, path, headers, body })
 }
 
-async fn write_response(tls: &mut Tls, status: u16, headers: &[(String, String)], body: &[u8]) -> std::io::Result<()> {
+async fn write_response<C: Conn>(
+    tls: &mut C,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));

@@ -139,6 +139,51 @@ impl Stack {
         out
     }
 
+    /// Kills one of the stack's servers for real (`SIGKILL`): `"server"` (notary-server),
+    /// `"signer"` (notary-signer) or `"registry"`, found among the recorded PIDs by the config
+    /// file on its command line. Returns once it is gone.
+    pub fn kill(&self, service: &str) {
+        let config = self.dir().join(service_config(service)).display().to_string();
+        let pids = std::fs::read_to_string(self.dir().join("pids")).unwrap_or_default();
+        for pid in pids.lines().filter(|p| !p.is_empty()) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).split('\0').any(|arg| arg == config) {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+                for _ in 0..100 {
+                    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                    if state.is_empty() || state.contains(") Z ") {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                panic!("{service} (PID {pid}) did not exit");
+            }
+        }
+        panic!("no running {service} of this stack");
+    }
+
+    /// Starts notary-server again with the stack's configuration and waits until it answers
+    /// its health check. Its PID is recorded, so the stack's `down` stops it too.
+    pub fn restart_notary_server(&self) {
+        let dir = self.dir();
+        let script = format!(
+            "setsid notary-server -config '{}' </dev/null >>'{}' 2>&1 & echo $! >>'{}'",
+            dir.join("server.json").display(),
+            dir.join("log/server.log").display(),
+            dir.join("pids").display()
+        );
+        let status = Command::new("bash").arg("-c").arg(script).status().expect("run bash");
+        assert!(status.success(), "could not start notary-server");
+        let port = self.expect_var("NOTARY_PORT");
+        for _ in 0..150 {
+            if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("notary-server did not come back:\n{}", self.log_tails());
+    }
+
     /// The real notary CLI against this stack with trust directory `trust_dir`:
     /// `notary -s NOTARY_URL --tlscacert NOTARY_CA -d TRUST_DIR`, stdin from `/dev/null` (so
     /// a missing passphrase fails instead of prompting) and no `NOTARY_*` variable of the
@@ -189,6 +234,16 @@ pub fn require_stack() -> bool {
     assert!(std::env::var_os("CI").is_none(), "CI is set: {msg}");
     eprintln!("skipped: {msg}");
     false
+}
+
+/// The config file a service of the stack is started with.
+fn service_config(service: &str) -> &'static str {
+    match service {
+        "server" => "server.json",
+        "signer" => "signer.json",
+        "registry" => "registry.yml",
+        other => panic!("unknown service {other:?}"),
+    }
 }
 
 /// `scripts/stack.sh` of this crate.
