@@ -3,6 +3,8 @@
 //! registry cannot be made to take (a lying `Docker-Content-Digest`, an oversized manifest,
 //! plain HTTP where TLS is expected) use a tiny in-process HTTP fake.
 
+#[path = "support/mitm.rs"]
+mod mitm;
 #[path = "support/stack.rs"]
 mod stack;
 
@@ -11,10 +13,11 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use mitm::{Answer as MitmAnswer, Mitm, Target};
 use notary_client::docker::ImageReference;
 use notary_client::registry::{
-    Blob, BlobOutcome, BlobSource, Digest, Image, Manifest, Operation, PushOptions, PushProgress, Registry,
-    RegistryError,
+    Blob, BlobOutcome, BlobSource, Digest, Image, Manifest, Operation, PUSH_ATTEMPTS, PushOptions, PushProgress,
+    Registry, RegistryError,
 };
 use notary_client::server::auth::Credentials;
 use serde_json::json;
@@ -636,4 +639,79 @@ async fn push_of_a_1_gib_layer_stays_under_64_mib_rss() {
         peak as f64 / 1048576.0
     );
     assert!(peak < 64 << 20, "peak RSS {peak} bytes");
+}
+
+// ---------------------------------------------------------------- faults during a push
+
+/// A client of the stack's registry through a plain-HTTP man in the middle.
+fn via_mitm(stack: &Stack) -> (Mitm, Registry) {
+    let mitm = Mitm::start_plain(stack.registry_url());
+    let host = mitm.url().trim_start_matches("http://").to_owned();
+    let registry = Registry::builder(&host).build().expect("registry client");
+    (mitm, registry)
+}
+
+/// Blob upload `PUT`s (`.../blobs/uploads/<session>?digest=...`) the man in the middle saw.
+fn blob_puts(mitm: &Mitm) -> Vec<mitm::Seen> {
+    mitm.seen().into_iter().filter(|s| s.method == "PUT" && s.path.contains("/blobs/uploads/")).collect()
+}
+
+const BLOB_PUT: Target = Target::Request("PUT", "/blobs/uploads/");
+
+#[tokio::test]
+async fn a_503_during_a_blob_upload_is_retried_and_the_push_completes() {
+    let Some(stack) = stack() else { return };
+    let (mitm, registry) = via_mitm(&stack);
+    let image = small_image("retry-503");
+    let tagged = reference(mitm.url().trim_start_matches("http://"), "faults/app:1.0");
+    mitm.times(1, BLOB_PUT, MitmAnswer::Status(503));
+    let pushed = registry.push(&tagged, &image).await.expect("the retry completes the push");
+    assert_eq!(pushed.digest, image.top().digest);
+    let puts = blob_puts(&mitm);
+    assert_eq!(puts.len(), image.blobs().count() + 1, "one failed and one upload per blob: {puts:?}");
+    let remote = registry.manifest(&tagged).await.expect("manifest");
+    assert_eq!(&*remote.bytes, &*image.top().bytes);
+}
+
+#[tokio::test]
+async fn a_blob_upload_that_landed_but_whose_answer_was_lost_is_not_uploaded_again() {
+    let Some(stack) = stack() else { return };
+    let (mitm, registry) = via_mitm(&stack);
+    let image = small_image("retry-reset");
+    let tagged = reference(mitm.url().trim_start_matches("http://"), "faults/app:1.0");
+    mitm.times(1, BLOB_PUT, MitmAnswer::ForwardThenReset);
+    let recorder = Arc::new(Recorder::default());
+    registry.push_with(&tagged, &image, &options_with(&recorder, &[])).await.expect("the retry completes the push");
+    // The retry's HEAD finds the blob the lost answer was about.
+    let puts = blob_puts(&mitm);
+    assert_eq!(puts.len(), image.blobs().count(), "every blob uploaded exactly once: {puts:?}");
+    let outcomes = recorder.outcomes.lock().unwrap().clone();
+    assert_eq!(outcomes.iter().filter(|(_, o)| *o == BlobOutcome::Existed).count(), 1, "{outcomes:?}");
+    assert_eq!(registry.manifest(&tagged).await.expect("manifest").digest, image.top().digest);
+}
+
+#[tokio::test]
+async fn blob_uploads_give_up_after_bounded_retries_and_push_no_manifest() {
+    let Some(stack) = stack() else { return };
+    let (mitm, registry) = via_mitm(&stack);
+    let image = small_image("retry-give-up");
+    let tagged = reference(mitm.url().trim_start_matches("http://"), "faults/app:1.0");
+    mitm.always(BLOB_PUT, MitmAnswer::Status(503));
+    let e = registry.push(&tagged, &image).await.expect_err("every upload fails");
+    assert_eq!(e.status(), Some(503), "{e:?}");
+    assert_eq!(blob_puts(&mitm).len(), PUSH_ATTEMPTS as usize, "the first blob's attempts, then the push stops");
+    assert!(!mitm.seen().iter().any(|s| s.method == "PUT" && s.path.contains("/manifests/")), "no manifest was pushed");
+}
+
+#[tokio::test]
+async fn a_push_to_a_registry_that_is_down_fails_naming_the_registry() {
+    let Some(stack) = stack() else { return };
+    let registry = registry(&stack);
+    stack.kill("registry");
+    let e = registry
+        .push(&reference(stack.registry_host(), "faults/app:1.0"), &small_image("down"))
+        .await
+        .expect_err("nothing to push to");
+    assert!(matches!(e, RegistryError::Network { .. }), "{e:?}");
+    assert!(e.to_string().contains(stack.registry_host()), "{e}");
 }

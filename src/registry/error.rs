@@ -225,6 +225,12 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// Whether trying the same request again may succeed: the registry could not be reached
+    /// or answered 500, 502, 503 or 504. A push retries these ([`super::PUSH_ATTEMPTS`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, RegistryError::Network { .. }) || matches!(self.status(), Some(500 | 502 | 503 | 504))
+    }
+
     /// The HTTP status the registry answered with, when the error comes from one.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -32,5 +32,5 @@ pub use error::{BoxError, Context, Operation, RegistryError};
 pub use image::{Blob, BlobSource, Digest, DigestError, Image, Manifest, UPLOAD_CHUNK};
 pub use image_error::ImageError;
 pub use progress::{BlobOutcome, PushOptions, PushProgress};
-pub use push::PushedManifest;
+pub use push::{PUSH_ATTEMPTS, PushedManifest};
 pub use remote::{MAX_MANIFEST_SIZE, RemoteManifest};

@@ -1,8 +1,12 @@
 //! [`Registry::push`]: every blob (skipped if present, mounted if another repository has it,
 //! else streamed in one `PUT`), every manifest in order (children by digest, the top one by
-//! tag), then a check that the tag now resolves to the pushed digest.
+//! tag), then a check that the tag now resolves to the pushed digest. A blob or manifest
+//! whose request fails on the network or with a 5xx is pushed again, up to
+//! [`PUSH_ATTEMPTS`] times.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use oci_client::errors::OciDistributionError;
@@ -13,6 +17,31 @@ use super::error::Operation;
 use super::oci_error::map;
 use super::{Blob, BlobOutcome, Digest, Image, Manifest, PushOptions, PushProgress, RegistryError};
 use crate::docker::ImageReference;
+
+/// Attempts for each blob and each manifest (`docker push` retries each layer too). Every
+/// attempt of a blob starts with its `HEAD`, so an upload that landed but whose answer was
+/// lost is not sent again; a manifest `PUT` of the same bytes is idempotent.
+pub const PUSH_ATTEMPTS: u32 = 3;
+
+/// `op` until it succeeds, fails for good, or [`PUSH_ATTEMPTS`] are spent; 0.5 s, then 1 s
+/// between attempts.
+async fn with_retries<T, F, Fut>(what: &str, mut op: F) -> Result<T, RegistryError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RegistryError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(e) if e.is_transient() && attempt < PUSH_ATTEMPTS => {
+                tracing::warn!(attempt, error = %e, "{what} failed; trying again");
+                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// The manifest a push left under the tag: what gets signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +126,7 @@ impl Registry {
         }
         for (i, manifest) in image.manifests().iter().enumerate() {
             let by_tag = i + 1 == image.manifests().len();
-            self.push_manifest(repository, tag, manifest, by_tag).await?;
+            with_retries("manifest push", || self.push_manifest(repository, tag, manifest, by_tag)).await?;
             if let Some(p) = progress {
                 p.manifest_pushed(manifest);
             }
@@ -167,19 +196,22 @@ impl Registry {
         if let Some(p) = &progress {
             p.blob_started(blob);
         }
-        let exists = self
-            .oci
-            .blob_exists(target, &digest)
-            .await
-            .map_err(|e| map(e, self.context(Operation::CheckBlob, repository, Some(digest.clone()))))?;
-        let outcome = if exists {
-            BlobOutcome::Existed
-        } else if self.mount(target, blob, mount_from).await {
-            BlobOutcome::Mounted
-        } else {
-            self.upload(target, blob, progress.clone()).await?;
-            BlobOutcome::Uploaded
-        };
+        let outcome = with_retries("blob push", || async {
+            let exists = self
+                .oci
+                .blob_exists(target, &digest)
+                .await
+                .map_err(|e| map(e, self.context(Operation::CheckBlob, repository, Some(digest.clone()))))?;
+            Ok(if exists {
+                BlobOutcome::Existed
+            } else if self.mount(target, blob, mount_from).await {
+                BlobOutcome::Mounted
+            } else {
+                self.upload(target, blob, progress.clone()).await?;
+                BlobOutcome::Uploaded
+            })
+        })
+        .await?;
         tracing::debug!(%digest, size = blob.size, ?outcome, "blob");
         if let Some(p) = &progress {
             p.blob_done(blob, outcome);

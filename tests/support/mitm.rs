@@ -30,6 +30,8 @@ pub enum Target {
     File(String),
     /// A publish (`POST /v2/<gun>/_trust/tuf/`).
     Publish,
+    /// Requests with this method whose path contains this text (registry API calls).
+    Request(&'static str, &'static str),
 }
 
 /// How the man in the middle answers a matching request.
@@ -61,7 +63,7 @@ struct Rule {
     remaining: Option<usize>,
 }
 
-/// One request seen: method, path and how it was answered (`"forwarded 200"`, `"Bytes"`...).
+/// One request seen: method, path and how it was answered (`"forwarded"`, `"Bytes"`...).
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub method: String,
@@ -79,11 +81,10 @@ pub struct Mitm {
 }
 
 impl Mitm {
-    /// In front of a plain-HTTP `upstream` (the stack's registry), itself plain HTTP. The
-    /// `Host` header is passed on, so the registry's upload `Location`s point back here.
+    /// In front of a plain-HTTP `upstream` (the stack's registry), itself plain HTTP.
     pub fn start_plain(upstream: &str) -> Mitm {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Mitm::spawn(upstream, None, reqwest::Client::builder().no_proxy().build().expect("upstream client"), true)
+        Mitm::spawn(upstream, None, reqwest::Client::builder().no_proxy().build().expect("upstream client"))
     }
 
     /// In front of `upstream` (`https://127.0.0.1:<port>`), presenting `server.crt`/`server.key`
@@ -110,15 +111,10 @@ impl Mitm {
             .no_proxy()
             .build()
             .expect("upstream client");
-        Mitm::spawn(upstream, Some(acceptor), client, false)
+        Mitm::spawn(upstream, Some(acceptor), client)
     }
 
-    fn spawn(
-        upstream: &str,
-        acceptor: Option<tokio_rustls::TlsAcceptor>,
-        client: reqwest::Client,
-        keep_host: bool,
-    ) -> Mitm {
+    fn spawn(upstream: &str, acceptor: Option<tokio_rustls::TlsAcceptor>, client: reqwest::Client) -> Mitm {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let scheme = if acceptor.is_some() { "https" } else { "http" };
@@ -129,7 +125,7 @@ impl Mitm {
         let shared = Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client,
-            keep_host,
+            own_url: url.clone(),
             rules: rules.clone(),
             seen: seen.clone(),
         };
@@ -223,7 +219,9 @@ impl Drop for Mitm {
 struct Shared {
     upstream: String,
     client: reqwest::Client,
-    keep_host: bool,
+    /// This man in the middle's URL: upstream `Location`s are rewritten to it (the
+    /// registry's upload sessions), so that follow-up requests come here too.
+    own_url: String,
     rules: Arc<Mutex<Vec<Rule>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
@@ -259,31 +257,29 @@ impl Shared {
         let Some(request) = read_request(&mut reader).await else { return };
         let answer = self.answer_for(&request);
         let mut tls = reader.into_inner();
+        // Recorded before answering: the client may act on the answer at once.
         let label = match &answer {
             Some(a) => format!("{a:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_owned(),
-            None => String::new(),
+            None => "forwarded".to_owned(),
         };
-        let label = match answer {
+        self.record(&request, &label);
+        match answer {
             None => match self.forward(&request).await {
                 Ok((status, headers, body)) => {
                     let _ = write_response(&mut tls, status, &headers, &body).await;
-                    format!("forwarded {status}")
                 }
                 Err(e) => {
                     let _ = write_response(&mut tls, 502, &[], e.as_bytes()).await;
-                    format!("upstream failed: {e}")
                 }
             },
             Some(Answer::Bytes(bytes)) => {
                 let _ = write_response(&mut tls, 200, &json_type(), &bytes).await;
-                label
             }
             Some(Answer::Status(status)) => {
                 let body = format!(
                     r#"{{"errors":[{{"code":"UNKNOWN","message":"status {status} from the man in the middle","detail":{{}}}}]}}"#
                 );
                 let _ = write_response(&mut tls, status, &json_type(), body.as_bytes()).await;
-                label
             }
             Some(Answer::Endless) => {
                 let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
@@ -295,7 +291,6 @@ impl Shared {
                         }
                     }
                 }
-                label
             }
             Some(Answer::Length(length)) => {
                 let head = format!(
@@ -312,7 +307,6 @@ impl Shared {
                         left -= n as u64;
                     }
                 }
-                label
             }
             Some(Answer::Slow { bytes, interval }) => {
                 let head = format!(
@@ -327,27 +321,14 @@ impl Shared {
                         }
                     }
                 }
-                label
             }
-            Some(Answer::Hang) => {
-                self.record(&request, &label);
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                return;
-            }
-            Some(Answer::Reset) => {
-                reset(tls);
-                label
-            }
+            Some(Answer::Hang) => tokio::time::sleep(Duration::from_secs(3600)).await,
+            Some(Answer::Reset) => reset(tls),
             Some(Answer::ForwardThenReset) => {
-                let outcome = match self.forward(&request).await {
-                    Ok((status, _, _)) => format!("ForwardThenReset (upstream {status})"),
-                    Err(e) => format!("ForwardThenReset (upstream failed: {e})"),
-                };
+                let _ = self.forward(&request).await;
                 reset(tls);
-                outcome
             }
-        };
-        self.record(&request, &label);
+        }
     }
 
     fn record(&self, request: &Request, answer: &str) {
@@ -384,7 +365,14 @@ impl Shared {
             .headers()
             .iter()
             .filter(|(n, _)| !["connection", "content-length", "transfer-encoding"].contains(&n.as_str()))
-            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .filter_map(|(n, v)| {
+                let value = v.to_str().ok()?;
+                let value = match n.as_str() {
+                    "location" => value.replacen(&self.upstream, &self.own_url, 1),
+                    _ => value.to_owned(),
+                };
+                Some((n.as_str().to_owned(), value))
+            })
             .collect();
         let body = response.bytes().await.map_err(|e| e.to_string())?;
         Ok((status, headers, body.to_vec()))
@@ -408,6 +396,7 @@ fn matches(target: &Target, request: &Request) -> bool {
     match target {
         Target::Any => true,
         Target::Publish => request.method == "POST",
+        Target::Request(method, text) => request.method == *method && request.path.contains(text),
         Target::File(name) => request.method == "GET" && file == Some(name.as_str()),
         Target::Role(role) => request.method == "GET" && file.is_some_and(|f| role_of(f) == Some(role.as_str())),
     }
