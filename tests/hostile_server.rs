@@ -32,7 +32,7 @@ use notary_client::certs::{RootValidationError, generate_root_certificate};
 use notary_client::docker::signed_digest;
 use notary_client::keys::{SignatureError, Signer, SoftwareKey};
 use notary_client::metadata::{
-    Expires, FileMeta, Gun, MetadataError, PublicKey, RoleKeys, RoleName, Root, Targets, VerifyError, Version,
+    Expires, FileMeta, Gun, KeyType, MetadataError, PublicKey, RoleKeys, RoleName, Root, Targets, VerifyError, Version,
     base64_decode, base64_encode,
 };
 use notary_client::repository::UpdateError;
@@ -957,4 +957,132 @@ fn gun_that_escapes_the_trust_dir_is_refused_before_any_request() {
     for role in ["targets/../root", "targets/releases/..", "targets//x", "targets/a\\b", "../targets"] {
         assert!(RoleName::new(role).is_err(), "{role:?} accepted");
     }
+}
+
+// ------------------------------------------------------------------ key confusion, duplicate key IDs, first use
+
+/// `targets/releases` (signed by the CI key, resealed) delegating `targets/releases/sub` to
+/// `keys` (JSON entries by ID) with `keyids` at `threshold`; `sub` signs target `sneaky` with
+/// `signer`, labelled `method`.
+async fn sub_delegation(
+    s: &Scenario,
+    keys: serde_json::Value,
+    keyids: &[&str],
+    threshold: u32,
+    signer: &SoftwareKey,
+    method: &str,
+) -> TrustedRepository {
+    let sub_role = format!("{RELEASES}/sub");
+    let releases = {
+        let mut body = body_json(&s.server.current(RELEASES).await);
+        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+        body["delegations"] = serde_json::json!({
+            "keys": keys,
+            "roles": [{"name": sub_role, "keyids": keyids, "threshold": threshold, "paths": [""]}],
+        });
+        sign_json(&*s.release_keys[0], "ecdsa", body).await
+    };
+    let sub = sign_json(
+        signer,
+        method,
+        serde_json::json!({
+            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
+            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
+        }),
+    )
+    .await;
+    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
+    s.update().await.expect("an invalid delegation is skipped, as Go skips it")
+}
+
+#[tokio::test]
+async fn key_listed_as_rsa_holding_an_ecdsa_key_cannot_sign_with_rsapss() {
+    let s = scenario!();
+    let key = SoftwareKey::generate_p256().expect("key");
+    // The delegation lists the ECDSA key's bytes under keytype "rsa": the key type, not the
+    // signature's method, chooses the algorithm, and this key is no RSA key.
+    let listed = PublicKey::new(KeyType::Rsa, key.public_key().public().to_vec());
+    let id = listed.id().as_str().to_owned();
+    let trusted =
+        sub_delegation(&s, serde_json::json!({ id.clone(): key_json(&listed) }), &[&id], 1, &key, "rsapss").await;
+    let sub = format!("{RELEASES}/sub");
+    assert!(
+        matches!(skipped(&trusted, &sub), Some(VerifyError::ThresholdNotMet { valid: 0, .. })),
+        "{:?}",
+        trusted.skipped()
+    );
+    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn a_key_id_listed_twice_does_not_meet_a_threshold_of_two() {
+    let s = scenario!();
+    let key = SoftwareKey::generate_p256().expect("key");
+    let id = key.public_key().id().as_str().to_owned();
+    let keys = serde_json::json!({ id.clone(): key_json(key.public_key()) });
+    let sub_role = format!("{RELEASES}/sub");
+    // One key listed twice at threshold 2, and its signature twice: one distinct valid key.
+    let releases = {
+        let mut body = body_json(&s.server.current(RELEASES).await);
+        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+        body["delegations"] = serde_json::json!({
+            "keys": keys,
+            "roles": [{"name": sub_role, "keyids": [id, id], "threshold": 2, "paths": [""]}],
+        });
+        sign_json(&*s.release_keys[0], "ecdsa", body).await
+    };
+    let sub = sign_json(
+        &key,
+        "ecdsa",
+        serde_json::json!({
+            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
+            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
+        }),
+    )
+    .await;
+    let sub = edit_envelope(&sub, |v| {
+        let sig = signatures(v)[0].clone();
+        signatures(v).push(sig);
+    });
+    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
+    let trusted = s.update().await.expect("the delegation is skipped");
+    assert!(
+        matches!(skipped(&trusted, &sub_role), Some(VerifyError::ThresholdNotMet { valid: 1, threshold: 2, .. })),
+        "{:?}",
+        trusted.skipped()
+    );
+    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn root_whose_certificate_names_another_gun_is_refused_on_first_use() {
+    let s = scenario!();
+    // A complete, self-consistent root for this repository, but its certificate is for
+    // another GUN: on first use the client must not trust it.
+    let key = SoftwareKey::generate_p256().expect("key");
+    let cert = generate_root_certificate("docker.io/library/other", &key, Utc::now()).await.expect("certificate");
+    let key = key.with_certificate(cert).expect("certificate of the key");
+    let root = compromised::sign(RoleName::root(), root_with(&s, 1, &[&key], 1).await, &[&key]).await;
+    s.mitm.serve_role("root", root);
+    let (trust, victim) = s.new_victim();
+    let e = victim.update().await.expect_err("a root for another GUN is refused");
+    assert!(matches!(e.reason(), TrustError::Root(RootValidationError::NoValidLeafCert { .. })), "{e:?}");
+    assert_no_metadata(trust.path());
+}
+
+#[tokio::test]
+async fn timestamp_listing_a_negative_length_is_refused() {
+    let s = scenario!();
+    let mut body = body_json(&s.server.current("timestamp").await);
+    body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+    body["meta"]["snapshot"]["length"] = (-1).into();
+    s.mitm.serve_role("timestamp", sign_json(&s.server.timestamp_key, "ecdsa", body).await);
+    let e = refused(&s).await;
+    assert!(
+        matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { path, .. }) if path.ends_with("snapshot.length")),
+        "{e:?}"
+    );
+    s.assert_cache_holds_only_verified();
 }
