@@ -80,161 +80,7 @@ fn signatures(v: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
     v["signatures"].as_array_mut().expect("signatures array")
 }
 
-// ------------------------------------------------------------------ malformed responses
-
-#[tokio::test]
-async fn timestamp_that_is_not_json_is_a_parse_error() {
-    let s = scenario!();
-    s.mitm.serve_role("timestamp", b"{\"signed\": {\"_type\": \"Timestamp\"".to_vec());
-    let e = refused(&s).await;
-    assert!(
-        matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { role, .. }) if role == "timestamp"),
-        "{e}"
-    );
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn snapshot_that_is_not_json_behind_a_valid_hash_is_a_parse_error() {
-    let s = scenario!();
-    let garbage = b"<html>503 Service Temporarily Unavailable</html>".to_vec();
-    let timestamp = s.server.timestamp_for(&garbage, |_| {}).await;
-    s.mitm.serve_role("snapshot", garbage);
-    s.mitm.serve_role("timestamp", timestamp);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { role, .. }) if role == "snapshot"), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn snapshot_with_extra_whitespace_exceeds_the_length_the_timestamp_lists() {
-    let s = scenario!();
-    s.owner_publishes("v2").await;
-    let mut snapshot = s.server.current("snapshot").await;
-    snapshot.push(b'\n');
-    s.mitm.serve_role("snapshot", snapshot);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Server(ServerError::TooLarge { .. })), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn snapshot_with_whitespace_at_the_same_length_fails_the_timestamps_hash() {
-    let s = scenario!();
-    s.owner_publishes("v2").await;
-    let snapshot = s.server.current("snapshot").await;
-    // A space after the opening brace, the closing brace dropped: same length, other bytes.
-    let mut shifted = b"{ ".to_vec();
-    shifted.extend_from_slice(&snapshot[1..snapshot.len() - 1]);
-    s.mitm.serve_role("snapshot", shifted);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Hash { role, listed_by: "timestamp", .. } if role == "snapshot"), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-// ------------------------------------------------------------------ signatures
-
-#[tokio::test]
-async fn timestamp_with_a_corrupted_signature_is_below_threshold() {
-    let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| {
-        let sig = signatures(v)[0]["sig"].as_str().expect("sig").to_owned();
-        let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
-        signatures(v)[0]["sig"] = flipped.into();
-    });
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    assert!(
-        matches!(e.reason(), TrustError::Verify(VerifyError::ThresholdNotMet { role, valid: 0, .. }) if role == "timestamp"),
-        "{e}"
-    );
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn timestamp_without_signatures_is_refused() {
-    let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| signatures(v).clear());
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Verify(VerifyError::NoSignatures { role }) if role == "timestamp"), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-// ------------------------------------------------------------------ expiry and freeze
-
-#[tokio::test]
-async fn timestamp_the_server_signed_already_expired_is_refused() {
-    let s = scenario!();
-    let snapshot = s.server.current("snapshot").await;
-    let past = notary_client::metadata::Expires::from_utc(Utc::now() - chrono::Duration::hours(1));
-    let ts = s.server.timestamp_for(&snapshot, |t| t.expires = past).await;
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Verify(VerifyError::Expired { role, .. }) if role == "timestamp"), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-// ------------------------------------------------------------------ rollback
-
-#[tokio::test]
-async fn targets_rollback_under_a_new_snapshot_is_refused() {
-    let s = scenario!();
-    let old_targets = s.server.current("targets").await;
-    s.owner_publishes("v2").await;
-    s.update().await.expect("the victim reads the new targets");
-    s.server.reseal(&s.mitm, &[("targets", &old_targets)]).await;
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Rollback { role, .. } if role == "targets"), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-// ------------------------------------------------------------------ endless data, slow retrieval
-
-#[tokio::test]
-async fn endless_snapshot_is_cut_at_the_length_the_timestamp_lists() {
-    let s = scenario!();
-    s.owner_publishes("v2").await;
-    s.mitm.always(Target::Role("snapshot".into()), Answer::Endless);
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Server(ServerError::TooLarge { .. })), "{e}");
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn slow_snapshot_is_abandoned_at_the_time_limit() {
-    let s = scenario!();
-    s.owner_publishes("v2").await;
-    let snapshot = s.server.current("snapshot").await;
-    s.mitm.always(
-        Target::Role("snapshot".into()),
-        Answer::Slow { bytes: snapshot, interval: Duration::from_millis(500) },
-    );
-    let started = std::time::Instant::now();
-    let e = refused(&s).await;
-    assert!(matches!(e.reason(), TrustError::Server(ServerError::Network { .. })), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(30), "gave up after {:?}", started.elapsed());
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn stalled_timestamp_falls_back_to_the_verified_cache() {
-    let s = scenario!();
-    s.mitm.always(Target::Role("timestamp".into()), Answer::Hang);
-    let trusted = s.update().await.expect("served from the cache");
-    assert!(trusted.served_from_cache(), "not served from the cache");
-    assert!(
-        trusted
-            .warnings()
-            .iter()
-            .any(|w| matches!(w, UpdateWarning::ServedFromCache { reason: ServerError::Network { .. }, .. })),
-        "{:?}",
-        trusted.warnings()
-    );
-    s.assert_cache_holds_only_verified();
-}
-
-// ------------------------------------------------------------------ helpers of the attacks below
+// ------------------------------------------------------------------ helpers
 
 /// `signed` (a role body as JSON) in canonical form, signed by `key` and labelled `method`,
 /// as an envelope: how an attacker writes a file whose body our typed model cannot express.
@@ -305,7 +151,199 @@ fn names(trusted: &TrustedRepository) -> Vec<String> {
     trusted.targets().into_iter().map(|t| t.name).collect()
 }
 
-// ------------------------------------------------------------------ more signature attacks
+/// Nothing was cached (no metadata file in the trust dir).
+fn assert_no_metadata(trust: &std::path::Path) {
+    let json: Vec<_> = walk(trust).into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    assert!(json.is_empty(), "cached: {json:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Makes the victim fetch `root` (as `root.json`, by hash and as `<version>.root.json`): a
+/// resealed snapshot lists it.
+async fn offer_root(s: &Scenario, root: &[u8], version: u64) {
+    s.mitm.always(Target::File(format!("{version}.root.json")), Answer::Bytes(root.to_vec()));
+    s.server.reseal(&s.mitm, &[("root", root)]).await;
+}
+
+/// A new root key with a certificate for the scenario's GUN.
+async fn new_root_key(s: &Scenario) -> SoftwareKey {
+    let key = SoftwareKey::generate_p256().expect("key");
+    let cert = generate_root_certificate(&s.gun, &key, Utc::now()).await.expect("certificate");
+    key.with_certificate(cert).expect("certificate of the key")
+}
+
+/// The current root, version `version`, with root keys `keys` at `threshold`.
+async fn root_with(s: &Scenario, version: u64, keys: &[&SoftwareKey], threshold: u32) -> Root {
+    let mut root: Root = s.server.body("root").await;
+    root.version = Version::new(version).expect("version");
+    for id in root.role("root").expect("root role").key_ids().to_vec() {
+        root.keys.remove(&id);
+    }
+    for key in keys {
+        root.keys.insert(key.public_key().id().clone(), key.public_key().clone());
+    }
+    root.roles
+        .insert("root".into(), RoleKeys::new(keys.iter().map(|k| k.public_key().id().clone()).collect(), threshold));
+    root
+}
+
+/// `targets/releases` (signed by the CI key, resealed) delegating `targets/releases/sub` to
+/// `keys` (JSON entries by ID) with `keyids` at `threshold`; `sub` signs target `sneaky` with
+/// `signer`, labelled `method`.
+async fn sub_delegation(
+    s: &Scenario,
+    keys: serde_json::Value,
+    keyids: &[&str],
+    threshold: u32,
+    signer: &SoftwareKey,
+    method: &str,
+) -> TrustedRepository {
+    let sub_role = format!("{RELEASES}/sub");
+    let releases = {
+        let mut body = body_json(&s.server.current(RELEASES).await);
+        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+        body["delegations"] = serde_json::json!({
+            "keys": keys,
+            "roles": [{"name": sub_role, "keyids": keyids, "threshold": threshold, "paths": [""]}],
+        });
+        sign_json(&*s.release_keys[0], "ecdsa", body).await
+    };
+    let sub = sign_json(
+        signer,
+        method,
+        serde_json::json!({
+            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
+            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
+        }),
+    )
+    .await;
+    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
+    s.update().await.expect("an invalid delegation is skipped, as Go skips it")
+}
+
+// ------------------------------------------------------------------ malformed responses
+
+#[tokio::test]
+async fn timestamp_that_is_not_json_is_a_parse_error() {
+    let s = scenario!();
+    s.mitm.serve_role("timestamp", b"{\"signed\": {\"_type\": \"Timestamp\"".to_vec());
+    let e = refused(&s).await;
+    assert!(
+        matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { role, .. }) if role == "timestamp"),
+        "{e}"
+    );
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn snapshot_that_is_not_json_behind_a_valid_hash_is_a_parse_error() {
+    let s = scenario!();
+    let garbage = b"<html>503 Service Temporarily Unavailable</html>".to_vec();
+    let timestamp = s.server.timestamp_for(&garbage, |_| {}).await;
+    s.mitm.serve_role("snapshot", garbage);
+    s.mitm.serve_role("timestamp", timestamp);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { role, .. }) if role == "snapshot"), "{e}");
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn snapshot_with_extra_whitespace_exceeds_the_length_the_timestamp_lists() {
+    let s = scenario!();
+    s.owner_publishes("v2").await;
+    let mut snapshot = s.server.current("snapshot").await;
+    snapshot.push(b'\n');
+    s.mitm.serve_role("snapshot", snapshot);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Server(ServerError::TooLarge { .. })), "{e}");
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn snapshot_with_whitespace_at_the_same_length_fails_the_timestamps_hash() {
+    let s = scenario!();
+    s.owner_publishes("v2").await;
+    let snapshot = s.server.current("snapshot").await;
+    // A space after the opening brace, the closing brace dropped: same length, other bytes.
+    let mut shifted = b"{ ".to_vec();
+    shifted.extend_from_slice(&snapshot[1..snapshot.len() - 1]);
+    s.mitm.serve_role("snapshot", shifted);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Hash { role, listed_by: "timestamp", .. } if role == "snapshot"), "{e}");
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn timestamp_listing_a_negative_length_is_refused() {
+    let s = scenario!();
+    let mut body = body_json(&s.server.current("timestamp").await);
+    body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+    body["meta"]["snapshot"]["length"] = (-1).into();
+    s.mitm.serve_role("timestamp", sign_json(&s.server.timestamp_key, "ecdsa", body).await);
+    let e = refused(&s).await;
+    assert!(
+        matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { path, .. }) if path.ends_with("snapshot.length")),
+        "{e:?}"
+    );
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn timestamp_with_the_wrong_type_is_refused_though_the_server_key_signed_it() {
+    let s = scenario!();
+    let mut body = body_json(&s.server.current("timestamp").await);
+    body["_type"] = "Snapshot".into();
+    body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+    let ts = sign_json(&s.server.timestamp_key, "ecdsa", body).await;
+    s.mitm.serve_role("timestamp", ts);
+    let e = refused(&s).await;
+    assert!(
+        matches!(e.reason(), TrustError::Metadata(MetadataError::WrongType { role, .. }) if role == "timestamp"),
+        "{e}"
+    );
+    s.assert_cache_holds_only_verified();
+}
+
+// ------------------------------------------------------------------ signatures, keys and thresholds
+
+#[tokio::test]
+async fn timestamp_with_a_corrupted_signature_is_below_threshold() {
+    let s = scenario!();
+    let ts = edit_envelope(&s.server.current("timestamp").await, |v| {
+        let sig = signatures(v)[0]["sig"].as_str().expect("sig").to_owned();
+        let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
+        signatures(v)[0]["sig"] = flipped.into();
+    });
+    s.mitm.serve_role("timestamp", ts);
+    let e = refused(&s).await;
+    assert!(
+        matches!(e.reason(), TrustError::Verify(VerifyError::ThresholdNotMet { role, valid: 0, .. }) if role == "timestamp"),
+        "{e}"
+    );
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn timestamp_without_signatures_is_refused() {
+    let s = scenario!();
+    let ts = edit_envelope(&s.server.current("timestamp").await, |v| signatures(v).clear());
+    s.mitm.serve_role("timestamp", ts);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Verify(VerifyError::NoSignatures { role }) if role == "timestamp"), "{e}");
+    s.assert_cache_holds_only_verified();
+}
 
 #[tokio::test]
 async fn timestamp_signed_by_another_key_under_the_servers_key_id_is_refused() {
@@ -392,18 +430,22 @@ async fn signature_with_an_unknown_method_is_refused() {
 }
 
 #[tokio::test]
-async fn timestamp_with_the_wrong_type_is_refused_though_the_server_key_signed_it() {
+async fn key_listed_as_rsa_holding_an_ecdsa_key_cannot_sign_with_rsapss() {
     let s = scenario!();
-    let mut body = body_json(&s.server.current("timestamp").await);
-    body["_type"] = "Snapshot".into();
-    body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-    let ts = sign_json(&s.server.timestamp_key, "ecdsa", body).await;
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
+    let key = SoftwareKey::generate_p256().expect("key");
+    // The delegation lists the ECDSA key's bytes under keytype "rsa": the key type, not the
+    // signature's method, chooses the algorithm, and this key is no RSA key.
+    let listed = PublicKey::new(KeyType::Rsa, key.public_key().public().to_vec());
+    let id = listed.id().as_str().to_owned();
+    let trusted =
+        sub_delegation(&s, serde_json::json!({ id.clone(): key_json(&listed) }), &[&id], 1, &key, "rsapss").await;
+    let sub = format!("{RELEASES}/sub");
     assert!(
-        matches!(e.reason(), TrustError::Metadata(MetadataError::WrongType { role, .. }) if role == "timestamp"),
-        "{e}"
+        matches!(skipped(&trusted, &sub), Some(VerifyError::ThresholdNotMet { valid: 0, .. })),
+        "{:?}",
+        trusted.skipped()
     );
+    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
     s.assert_cache_holds_only_verified();
 }
 
@@ -424,6 +466,47 @@ async fn duplicate_signatures_by_one_key_count_once_toward_a_threshold() {
         trusted.skipped()
     );
     assert!(!names(&trusted).contains(&"stolen".to_owned()));
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn a_key_id_listed_twice_does_not_meet_a_threshold_of_two() {
+    let s = scenario!();
+    let key = SoftwareKey::generate_p256().expect("key");
+    let id = key.public_key().id().as_str().to_owned();
+    let keys = serde_json::json!({ id.clone(): key_json(key.public_key()) });
+    let sub_role = format!("{RELEASES}/sub");
+    // One key listed twice at threshold 2, and its signature twice: one distinct valid key.
+    let releases = {
+        let mut body = body_json(&s.server.current(RELEASES).await);
+        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
+        body["delegations"] = serde_json::json!({
+            "keys": keys,
+            "roles": [{"name": sub_role, "keyids": [id, id], "threshold": 2, "paths": [""]}],
+        });
+        sign_json(&*s.release_keys[0], "ecdsa", body).await
+    };
+    let sub = sign_json(
+        &key,
+        "ecdsa",
+        serde_json::json!({
+            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
+            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
+        }),
+    )
+    .await;
+    let sub = edit_envelope(&sub, |v| {
+        let sig = signatures(v)[0].clone();
+        signatures(v).push(sig);
+    });
+    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
+    let trusted = s.update().await.expect("the delegation is skipped");
+    assert!(
+        matches!(skipped(&trusted, &sub_role), Some(VerifyError::ThresholdNotMet { valid: 1, threshold: 2, .. })),
+        "{:?}",
+        trusted.skipped()
+    );
+    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
     s.assert_cache_holds_only_verified();
 }
 
@@ -459,7 +542,7 @@ async fn delegation_signed_by_a_key_its_parent_does_not_list_is_skipped() {
     s.assert_cache_holds_only_verified();
 }
 
-// ------------------------------------------------------------------ more rollback and freeze
+// ------------------------------------------------------------------ rollback, freeze and version numbers
 
 #[tokio::test]
 async fn timestamp_rollback_is_refused() {
@@ -484,6 +567,18 @@ async fn snapshot_rollback_under_a_new_timestamp_is_refused() {
     s.mitm.serve_role("timestamp", ts);
     let e = refused(&s).await;
     assert!(matches!(e.reason(), TrustError::Rollback { role, .. } if role == "snapshot"), "{e}");
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn targets_rollback_under_a_new_snapshot_is_refused() {
+    let s = scenario!();
+    let old_targets = s.server.current("targets").await;
+    s.owner_publishes("v2").await;
+    s.update().await.expect("the victim reads the new targets");
+    s.server.reseal(&s.mitm, &[("targets", &old_targets)]).await;
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Rollback { role, .. } if role == "targets"), "{e}");
     s.assert_cache_holds_only_verified();
 }
 
@@ -549,7 +644,19 @@ async fn timestamp_version_beyond_2_pow_53_is_refused() {
     s.assert_cache_holds_only_verified();
 }
 
-// ------------------------------------------------------------------ more expiry
+// ------------------------------------------------------------------ expiry
+
+#[tokio::test]
+async fn timestamp_the_server_signed_already_expired_is_refused() {
+    let s = scenario!();
+    let snapshot = s.server.current("snapshot").await;
+    let past = notary_client::metadata::Expires::from_utc(Utc::now() - chrono::Duration::hours(1));
+    let ts = s.server.timestamp_for(&snapshot, |t| t.expires = past).await;
+    s.mitm.serve_role("timestamp", ts);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Verify(VerifyError::Expired { role, .. }) if role == "timestamp"), "{e}");
+    s.assert_cache_holds_only_verified();
+}
 
 #[tokio::test]
 async fn expired_snapshot_is_refused() {
@@ -606,26 +713,7 @@ async fn expired_root_is_refused_on_first_use() {
     assert_no_metadata(trust.path());
 }
 
-/// Nothing was cached (no metadata file in the trust dir).
-fn assert_no_metadata(trust: &std::path::Path) {
-    let json: Vec<_> = walk(trust).into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
-    assert!(json.is_empty(), "cached: {json:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-// ------------------------------------------------------------------ mix-and-match, hashes, lengths
+// ------------------------------------------------------------------ mix-and-match, hashes and lengths
 
 #[tokio::test]
 async fn targets_from_an_older_state_fails_the_snapshots_hash() {
@@ -687,12 +775,22 @@ async fn targets_announcing_more_than_the_snapshot_lists_is_refused_before_readi
     s.assert_cache_holds_only_verified();
 }
 
-// ------------------------------------------------------------------ more endless data and faults
+// ------------------------------------------------------------------ endless data, slow retrieval, resets
 
 #[tokio::test]
 async fn endless_timestamp_is_cut_at_the_timestamp_size_limit() {
     let s = scenario!();
     s.mitm.always(Target::Role("timestamp".into()), Answer::Endless);
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Server(ServerError::TooLarge { .. })), "{e}");
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn endless_snapshot_is_cut_at_the_length_the_timestamp_lists() {
+    let s = scenario!();
+    s.owner_publishes("v2").await;
+    s.mitm.always(Target::Role("snapshot".into()), Answer::Endless);
     let e = refused(&s).await;
     assert!(matches!(e.reason(), TrustError::Server(ServerError::TooLarge { .. })), "{e}");
     s.assert_cache_holds_only_verified();
@@ -709,6 +807,39 @@ async fn endless_root_on_first_use_is_cut_at_the_root_size_limit() {
 }
 
 #[tokio::test]
+async fn slow_snapshot_is_abandoned_at_the_time_limit() {
+    let s = scenario!();
+    s.owner_publishes("v2").await;
+    let snapshot = s.server.current("snapshot").await;
+    s.mitm.always(
+        Target::Role("snapshot".into()),
+        Answer::Slow { bytes: snapshot, interval: Duration::from_millis(500) },
+    );
+    let started = std::time::Instant::now();
+    let e = refused(&s).await;
+    assert!(matches!(e.reason(), TrustError::Server(ServerError::Network { .. })), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(30), "gave up after {:?}", started.elapsed());
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
+async fn stalled_timestamp_falls_back_to_the_verified_cache() {
+    let s = scenario!();
+    s.mitm.always(Target::Role("timestamp".into()), Answer::Hang);
+    let trusted = s.update().await.expect("served from the cache");
+    assert!(trusted.served_from_cache(), "not served from the cache");
+    assert!(
+        trusted
+            .warnings()
+            .iter()
+            .any(|w| matches!(w, UpdateWarning::ServedFromCache { reason: ServerError::Network { .. }, .. })),
+        "{:?}",
+        trusted.warnings()
+    );
+    s.assert_cache_holds_only_verified();
+}
+
+#[tokio::test]
 async fn connection_reset_while_fetching_the_snapshot_is_a_network_error() {
     let s = scenario!();
     s.owner_publishes("v2").await;
@@ -718,36 +849,7 @@ async fn connection_reset_while_fetching_the_snapshot_is_a_network_error() {
     s.assert_cache_holds_only_verified();
 }
 
-// ------------------------------------------------------------------ root rotation attacks
-
-/// Makes the victim fetch `root` (as `root.json`, by hash and as `<version>.root.json`): a
-/// resealed snapshot lists it.
-async fn offer_root(s: &Scenario, root: &[u8], version: u64) {
-    s.mitm.always(Target::File(format!("{version}.root.json")), Answer::Bytes(root.to_vec()));
-    s.server.reseal(&s.mitm, &[("root", root)]).await;
-}
-
-/// A new root key with a certificate for the scenario's GUN.
-async fn new_root_key(s: &Scenario) -> SoftwareKey {
-    let key = SoftwareKey::generate_p256().expect("key");
-    let cert = generate_root_certificate(&s.gun, &key, Utc::now()).await.expect("certificate");
-    key.with_certificate(cert).expect("certificate of the key")
-}
-
-/// The current root, version `version`, with root keys `keys` at `threshold`.
-async fn root_with(s: &Scenario, version: u64, keys: &[&SoftwareKey], threshold: u32) -> Root {
-    let mut root: Root = s.server.body("root").await;
-    root.version = Version::new(version).expect("version");
-    for id in root.role("root").expect("root role").key_ids().to_vec() {
-        root.keys.remove(&id);
-    }
-    for key in keys {
-        root.keys.insert(key.public_key().id().clone(), key.public_key().clone());
-    }
-    root.roles
-        .insert("root".into(), RoleKeys::new(keys.iter().map(|k| k.public_key().id().clone()).collect(), threshold));
-    root
-}
+// ------------------------------------------------------------------ root rotation and first use
 
 #[tokio::test]
 async fn new_root_signed_only_by_a_key_the_old_root_does_not_trust_is_refused() {
@@ -810,7 +912,23 @@ async fn root_rollback_after_a_rotation_is_refused() {
     );
 }
 
-// ------------------------------------------------------------------ delegations and names
+#[tokio::test]
+async fn root_whose_certificate_names_another_gun_is_refused_on_first_use() {
+    let s = scenario!();
+    // A complete, self-consistent root for this repository, but its certificate is for
+    // another GUN: on first use the client must not trust it.
+    let key = SoftwareKey::generate_p256().expect("key");
+    let cert = generate_root_certificate("docker.io/library/other", &key, Utc::now()).await.expect("certificate");
+    let key = key.with_certificate(cert).expect("certificate of the key");
+    let root = compromised::sign(RoleName::root(), root_with(&s, 1, &[&key], 1).await, &[&key]).await;
+    s.mitm.serve_role("root", root);
+    let (trust, victim) = s.new_victim();
+    let e = victim.update().await.expect_err("a root for another GUN is refused");
+    assert!(matches!(e.reason(), TrustError::Root(RootValidationError::NoValidLeafCert { .. })), "{e:?}");
+    assert_no_metadata(trust.path());
+}
+
+// ------------------------------------------------------------------ delegations, paths and names
 
 #[tokio::test]
 async fn delegation_cannot_sign_outside_its_paths() {
@@ -957,132 +1075,4 @@ fn gun_that_escapes_the_trust_dir_is_refused_before_any_request() {
     for role in ["targets/../root", "targets/releases/..", "targets//x", "targets/a\\b", "../targets"] {
         assert!(RoleName::new(role).is_err(), "{role:?} accepted");
     }
-}
-
-// ------------------------------------------------------------------ key confusion, duplicate key IDs, first use
-
-/// `targets/releases` (signed by the CI key, resealed) delegating `targets/releases/sub` to
-/// `keys` (JSON entries by ID) with `keyids` at `threshold`; `sub` signs target `sneaky` with
-/// `signer`, labelled `method`.
-async fn sub_delegation(
-    s: &Scenario,
-    keys: serde_json::Value,
-    keyids: &[&str],
-    threshold: u32,
-    signer: &SoftwareKey,
-    method: &str,
-) -> TrustedRepository {
-    let sub_role = format!("{RELEASES}/sub");
-    let releases = {
-        let mut body = body_json(&s.server.current(RELEASES).await);
-        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-        body["delegations"] = serde_json::json!({
-            "keys": keys,
-            "roles": [{"name": sub_role, "keyids": keyids, "threshold": threshold, "paths": [""]}],
-        });
-        sign_json(&*s.release_keys[0], "ecdsa", body).await
-    };
-    let sub = sign_json(
-        signer,
-        method,
-        serde_json::json!({
-            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
-            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
-        }),
-    )
-    .await;
-    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
-    s.update().await.expect("an invalid delegation is skipped, as Go skips it")
-}
-
-#[tokio::test]
-async fn key_listed_as_rsa_holding_an_ecdsa_key_cannot_sign_with_rsapss() {
-    let s = scenario!();
-    let key = SoftwareKey::generate_p256().expect("key");
-    // The delegation lists the ECDSA key's bytes under keytype "rsa": the key type, not the
-    // signature's method, chooses the algorithm, and this key is no RSA key.
-    let listed = PublicKey::new(KeyType::Rsa, key.public_key().public().to_vec());
-    let id = listed.id().as_str().to_owned();
-    let trusted =
-        sub_delegation(&s, serde_json::json!({ id.clone(): key_json(&listed) }), &[&id], 1, &key, "rsapss").await;
-    let sub = format!("{RELEASES}/sub");
-    assert!(
-        matches!(skipped(&trusted, &sub), Some(VerifyError::ThresholdNotMet { valid: 0, .. })),
-        "{:?}",
-        trusted.skipped()
-    );
-    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn a_key_id_listed_twice_does_not_meet_a_threshold_of_two() {
-    let s = scenario!();
-    let key = SoftwareKey::generate_p256().expect("key");
-    let id = key.public_key().id().as_str().to_owned();
-    let keys = serde_json::json!({ id.clone(): key_json(key.public_key()) });
-    let sub_role = format!("{RELEASES}/sub");
-    // One key listed twice at threshold 2, and its signature twice: one distinct valid key.
-    let releases = {
-        let mut body = body_json(&s.server.current(RELEASES).await);
-        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-        body["delegations"] = serde_json::json!({
-            "keys": keys,
-            "roles": [{"name": sub_role, "keyids": [id, id], "threshold": 2, "paths": [""]}],
-        });
-        sign_json(&*s.release_keys[0], "ecdsa", body).await
-    };
-    let sub = sign_json(
-        &key,
-        "ecdsa",
-        serde_json::json!({
-            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
-            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
-        }),
-    )
-    .await;
-    let sub = edit_envelope(&sub, |v| {
-        let sig = signatures(v)[0].clone();
-        signatures(v).push(sig);
-    });
-    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
-    let trusted = s.update().await.expect("the delegation is skipped");
-    assert!(
-        matches!(skipped(&trusted, &sub_role), Some(VerifyError::ThresholdNotMet { valid: 1, threshold: 2, .. })),
-        "{:?}",
-        trusted.skipped()
-    );
-    assert!(!names(&trusted).contains(&"sneaky".to_owned()));
-    s.assert_cache_holds_only_verified();
-}
-
-#[tokio::test]
-async fn root_whose_certificate_names_another_gun_is_refused_on_first_use() {
-    let s = scenario!();
-    // A complete, self-consistent root for this repository, but its certificate is for
-    // another GUN: on first use the client must not trust it.
-    let key = SoftwareKey::generate_p256().expect("key");
-    let cert = generate_root_certificate("docker.io/library/other", &key, Utc::now()).await.expect("certificate");
-    let key = key.with_certificate(cert).expect("certificate of the key");
-    let root = compromised::sign(RoleName::root(), root_with(&s, 1, &[&key], 1).await, &[&key]).await;
-    s.mitm.serve_role("root", root);
-    let (trust, victim) = s.new_victim();
-    let e = victim.update().await.expect_err("a root for another GUN is refused");
-    assert!(matches!(e.reason(), TrustError::Root(RootValidationError::NoValidLeafCert { .. })), "{e:?}");
-    assert_no_metadata(trust.path());
-}
-
-#[tokio::test]
-async fn timestamp_listing_a_negative_length_is_refused() {
-    let s = scenario!();
-    let mut body = body_json(&s.server.current("timestamp").await);
-    body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-    body["meta"]["snapshot"]["length"] = (-1).into();
-    s.mitm.serve_role("timestamp", sign_json(&s.server.timestamp_key, "ecdsa", body).await);
-    let e = refused(&s).await;
-    assert!(
-        matches!(e.reason(), TrustError::Metadata(MetadataError::Parse { path, .. }) if path.ends_with("snapshot.length")),
-        "{e:?}"
-    );
-    s.assert_cache_holds_only_verified();
 }
