@@ -37,7 +37,7 @@ use notary_client::metadata::{
 };
 use notary_client::repository::UpdateError;
 use notary_client::server::ServerError;
-use notary_client::trusted::{TrustError, TrustedRepository, UpdateWarning};
+use notary_client::trusted::{TrustError, TrustedRepository};
 
 use hostile::{Layout, Scenario};
 use mitm::{Answer, Target};
@@ -85,15 +85,37 @@ fn signatures(v: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
 /// `signed` (a role body as JSON) in canonical form, signed by `key` and labelled `method`,
 /// as an envelope: how an attacker writes a file whose body our typed model cannot express.
 async fn sign_json(key: &dyn Signer, method: &str, signed: serde_json::Value) -> Vec<u8> {
-    let canonical =
-        to_canonical(&CanonicalValue::parse(&serde_json::to_vec(&signed).expect("JSON")).expect("canonical"))
-            .expect("canonical form");
-    let sig = key.sign(&canonical).await.expect("sign");
+    let sig = key.sign(&canonical(&signed)).await.expect("sign");
     serde_json::to_vec(&serde_json::json!({
         "signed": signed,
         "signatures": [{"keyid": key.public_key().id().as_str(), "method": method, "sig": base64_encode(&sig)}],
     }))
     .expect("JSON")
+}
+
+/// The server's current timestamp with its (only) signature edited by `edit` must be refused
+/// with that signature rejected for a reason `reason` accepts; the cache holds nothing of it.
+async fn timestamp_signature_refused(
+    s: &Scenario,
+    edit: impl FnOnce(&mut serde_json::Value),
+    reason: impl Fn(&SignatureError) -> bool,
+) {
+    let ts = edit_envelope(&s.server.current("timestamp").await, |v| edit(&mut signatures(v)[0]));
+    s.mitm.serve_role("timestamp", ts);
+    let e = refused(s).await;
+    match e.reason() {
+        TrustError::Verify(VerifyError::ThresholdNotMet { role, valid: 0, rejected, .. }) if role == "timestamp" => {
+            assert!(matches!(rejected.as_slice(), [(_, r)] if reason(r)), "{rejected:?}");
+        }
+        _ => panic!("{e}"),
+    }
+    s.assert_cache_holds_only_verified();
+}
+
+/// The canonical form of a JSON value (what signatures cover).
+fn canonical(value: &serde_json::Value) -> Vec<u8> {
+    to_canonical(&CanonicalValue::parse(&serde_json::to_vec(value).expect("JSON")).expect("canonical"))
+        .expect("canonical form")
 }
 
 /// The `signed` part of a file as JSON.
@@ -153,21 +175,9 @@ fn names(trusted: &TrustedRepository) -> Vec<String> {
 
 /// Nothing was cached (no metadata file in the trust dir).
 fn assert_no_metadata(trust: &std::path::Path) {
-    let json: Vec<_> = walk(trust).into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let json: Vec<_> =
+        publish::files_below(trust).into_keys().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     assert!(json.is_empty(), "cached: {json:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// Makes the victim fetch `root` (as `root.json`, by hash and as `<version>.root.json`): a
@@ -321,18 +331,16 @@ async fn timestamp_with_the_wrong_type_is_refused_though_the_server_key_signed_i
 #[tokio::test]
 async fn timestamp_with_a_corrupted_signature_is_below_threshold() {
     let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| {
-        let sig = signatures(v)[0]["sig"].as_str().expect("sig").to_owned();
-        let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
-        signatures(v)[0]["sig"] = flipped.into();
-    });
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    assert!(
-        matches!(e.reason(), TrustError::Verify(VerifyError::ThresholdNotMet { role, valid: 0, .. }) if role == "timestamp"),
-        "{e}"
-    );
-    s.assert_cache_holds_only_verified();
+    timestamp_signature_refused(
+        &s,
+        |sig| {
+            let text = sig["sig"].as_str().expect("sig").to_owned();
+            let flipped = if text.starts_with('A') { text.replacen('A', "B", 1) } else { format!("A{}", &text[1..]) };
+            sig["sig"] = flipped.into();
+        },
+        |r| matches!(r, SignatureError::Invalid),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -349,22 +357,13 @@ async fn timestamp_without_signatures_is_refused() {
 async fn timestamp_signed_by_another_key_under_the_servers_key_id_is_refused() {
     let s = scenario!();
     let attacker = SoftwareKey::generate_p256().expect("key");
-    let current = s.server.current("timestamp").await;
-    let message = to_canonical(
-        &CanonicalValue::parse(&serde_json::to_vec(&body_json(&current)).expect("JSON")).expect("canonical"),
+    let sig = attacker.sign(&canonical(&body_json(&s.server.current("timestamp").await))).await.expect("sign");
+    timestamp_signature_refused(
+        &s,
+        |v| v["sig"] = base64_encode(&sig).into(),
+        |r| matches!(r, SignatureError::Invalid),
     )
-    .expect("canonical form");
-    let sig = attacker.sign(&message).await.expect("sign");
-    let ts = edit_envelope(&current, |v| signatures(v)[0]["sig"] = base64_encode(&sig).into());
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    match e.reason() {
-        TrustError::Verify(VerifyError::ThresholdNotMet { role, valid: 0, rejected, .. }) if role == "timestamp" => {
-            assert!(matches!(rejected.as_slice(), [(_, SignatureError::Invalid)]), "{rejected:?}");
-        }
-        _ => panic!("{e}"),
-    }
-    s.assert_cache_holds_only_verified();
+    .await;
 }
 
 #[tokio::test]
@@ -384,49 +383,33 @@ async fn timestamp_signed_only_by_a_key_root_does_not_list_is_refused() {
 #[tokio::test]
 async fn timestamp_signature_in_der_is_refused_as_go_refuses_it() {
     let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| {
-        let raw = base64_decode(signatures(v)[0]["sig"].as_str().expect("sig")).expect("base64");
-        signatures(v)[0]["sig"] = base64_encode(&der_signature(&raw)).into();
-    });
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    match e.reason() {
-        TrustError::Verify(VerifyError::ThresholdNotMet { valid: 0, rejected, .. }) => {
-            assert!(matches!(rejected.as_slice(), [(_, SignatureError::BadLength { .. })]), "{rejected:?}");
-        }
-        _ => panic!("{e}"),
-    }
-    s.assert_cache_holds_only_verified();
+    timestamp_signature_refused(
+        &s,
+        |v| {
+            let raw = base64_decode(v["sig"].as_str().expect("sig")).expect("base64");
+            v["sig"] = base64_encode(&der_signature(&raw)).into();
+        },
+        |r| matches!(r, SignatureError::BadLength { .. }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn signature_method_that_does_not_fit_the_trusted_key_is_refused() {
     let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| signatures(v)[0]["method"] = "eddsa".into());
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    match e.reason() {
-        TrustError::Verify(VerifyError::ThresholdNotMet { valid: 0, rejected, .. }) => {
-            assert!(matches!(rejected.as_slice(), [(_, SignatureError::MethodKeyMismatch { .. })]), "{rejected:?}");
-        }
-        _ => panic!("{e}"),
-    }
-    s.assert_cache_holds_only_verified();
+    timestamp_signature_refused(
+        &s,
+        |v| v["method"] = "eddsa".into(),
+        |r| matches!(r, SignatureError::MethodKeyMismatch { .. }),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn signature_with_an_unknown_method_is_refused() {
     let s = scenario!();
-    let ts = edit_envelope(&s.server.current("timestamp").await, |v| signatures(v)[0]["method"] = "none".into());
-    s.mitm.serve_role("timestamp", ts);
-    let e = refused(&s).await;
-    match e.reason() {
-        TrustError::Verify(VerifyError::ThresholdNotMet { valid: 0, rejected, .. }) => {
-            assert!(matches!(rejected.as_slice(), [(_, SignatureError::UnknownMethod(_))]), "{rejected:?}");
-        }
-        _ => panic!("{e}"),
-    }
-    s.assert_cache_holds_only_verified();
+    timestamp_signature_refused(&s, |v| v["method"] = "none".into(), |r| matches!(r, SignatureError::UnknownMethod(_)))
+        .await;
 }
 
 #[tokio::test]
@@ -624,11 +607,10 @@ async fn timestamp_version_beyond_2_pow_53_is_refused() {
     // Our canonical encoder refuses such a number; Go's writes its digits. Signed by hand.
     let mut body = body_json(&s.server.current("timestamp").await);
     body["version"] = 424242.into();
-    let canonical = to_canonical(&CanonicalValue::parse(&serde_json::to_vec(&body).expect("JSON")).expect("canonical"))
-        .expect("canonical");
     let big = ((1u64 << 53) + 1).to_string();
-    let canonical =
-        String::from_utf8(canonical).expect("UTF-8").replace("\"version\":424242", &format!("\"version\":{big}"));
+    let canonical = String::from_utf8(canonical(&body))
+        .expect("UTF-8")
+        .replace("\"version\":424242", &format!("\"version\":{big}"));
     let sig = s.server.timestamp_key.sign(canonical.as_bytes()).await.expect("sign");
     let key_id = s.server.timestamp_key.public_key().id().as_str().to_owned();
     let file = format!(
@@ -828,14 +810,7 @@ async fn stalled_timestamp_falls_back_to_the_verified_cache() {
     s.mitm.always(Target::Role("timestamp".into()), Answer::Hang);
     let trusted = s.update().await.expect("served from the cache");
     assert!(trusted.served_from_cache(), "not served from the cache");
-    assert!(
-        trusted
-            .warnings()
-            .iter()
-            .any(|w| matches!(w, UpdateWarning::ServedFromCache { reason: ServerError::Network { .. }, .. })),
-        "{:?}",
-        trusted.warnings()
-    );
+    publish::assert_served_from_cache_as_unreachable(&trusted);
     s.assert_cache_holds_only_verified();
 }
 
@@ -1006,7 +981,7 @@ async fn delegation_named_to_escape_the_trust_dir_is_refused_and_writes_nothing_
         "{e:?}"
     );
     s.assert_cache_holds_only_verified();
-    assert!(!walk(s.victim_trust.path()).iter().any(|p| p.to_string_lossy().contains("escaped")));
+    assert!(!publish::files_below(s.victim_trust.path()).keys().any(|p| p.to_string_lossy().contains("escaped")));
 }
 
 #[tokio::test]
@@ -1027,7 +1002,7 @@ async fn snapshot_listing_a_role_name_that_escapes_the_trust_dir_writes_nothing_
     s.assert_cache_holds_only_verified();
     let outside = s.victim_trust.path().parent().expect("parent").join("escaped.json");
     assert!(!outside.exists());
-    assert!(!walk(s.victim_trust.path()).iter().any(|p| p.to_string_lossy().contains("escaped")));
+    assert!(!publish::files_below(s.victim_trust.path()).keys().any(|p| p.to_string_lossy().contains("escaped")));
 }
 
 #[tokio::test]
@@ -1048,7 +1023,8 @@ async fn target_names_with_path_separators_are_opaque_names() {
     // No Docker tag can be such a name: a tag lookup never answers with them.
     assert!(signed_digest(&trusted, "passwd").is_none() && signed_digest(&trusted, "x").is_none());
     s.assert_cache_holds_only_verified();
-    assert!(walk(s.victim_trust.path()).iter().all(|p| p.starts_with(s.victim_trust.path())));
+    // The trust dir holds the cache and nothing else.
+    assert!(publish::files_below(s.victim_trust.path()).keys().all(|p| p.starts_with("tuf")));
 }
 
 #[tokio::test]

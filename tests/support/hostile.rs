@@ -186,7 +186,7 @@ impl Scenario {
 
     /// The victim's cached metadata: path (relative to the trust dir) → bytes.
     pub fn cache_files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        files_below(self.victim_trust.path())
+        publish::files_below(self.victim_trust.path())
     }
 
     /// Every file of the victim's cache is as it was after the honest read, or verifies with
@@ -245,21 +245,4 @@ fn victim_server(stack: &Stack, mitm: &Mitm) -> NotaryServer {
         .retries(1)
         .build()
         .expect("the victim's server client")
-}
-
-fn files_below(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                out.insert(path.strip_prefix(root).expect("below the root").to_path_buf(), bytes);
-            }
-        }
-    }
-    out
 }

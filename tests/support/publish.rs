@@ -19,7 +19,8 @@
 //! Each test crate uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use notary_client::keys::{Signer, SoftwareKey};
@@ -28,7 +29,7 @@ use notary_client::passphrase::FixedPassphrase;
 use notary_client::repository::{Keyring, Published, Repository};
 use notary_client::server::{MetadataName, NotaryServer, RemoteStore, ServerError, limits};
 use notary_client::trust_dir::TrustDir;
-use notary_client::trusted::TrustedRepository;
+use notary_client::trusted::{TrustedRepository, UpdateWarning};
 
 use crate::notary_cli::{self, CliTarget};
 use crate::stack::Stack;
@@ -146,6 +147,14 @@ pub fn assert_nothing_skipped(trusted: &TrustedRepository) {
     assert!(skipped.is_empty(), "roles skipped by our update: {skipped:?}");
 }
 
+/// Fails unless the update fell back to the verified cache because the server could not be
+/// reached.
+pub fn assert_served_from_cache_as_unreachable(trusted: &TrustedRepository) {
+    let unreachable =
+        |w: &UpdateWarning| matches!(w, UpdateWarning::ServedFromCache { reason: ServerError::Network { .. }, .. });
+    assert!(trusted.warnings().iter().any(unreachable), "{:?}", trusted.warnings());
+}
+
 /// Every uploaded file is stored exactly as sent: the server serves `<role>.<sha256>.json`
 /// of the sent bytes, and those are the sent bytes. Holds however many publishes came after
 /// (for concurrent publishers, where the current file may already be a newer one).
@@ -207,4 +216,23 @@ impl<R: RemoteStore> RemoteStore for SharedRemote<R> {
     async fn get_key(&self, gun: &Gun, role: &RoleName) -> Result<PublicKey, ServerError> {
         self.0.get_key(gun, role).await
     }
+}
+
+/// Every file below `root` (relative path → bytes): a trust directory's keys and cache, to
+/// compare before and after.
+pub fn files_below(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.insert(path.strip_prefix(root).expect("below the root").to_path_buf(), bytes);
+            }
+        }
+    }
+    out
 }
