@@ -215,3 +215,20 @@ async fn a_publish_whose_answer_was_lost_is_neither_lost_nor_duplicated() {
 fn targets_version(bytes: &[u8]) -> u64 {
     publish::json(bytes)["signed"]["version"].as_u64().expect("version")
 }
+
+#[tokio::test]
+async fn publishes_on_both_sides_of_a_server_restart_land() {
+    let Some(stack) = publish::stack() else { return };
+    let trust = published(&stack).await;
+    let mitm = Mitm::start(stack.notary_url(), &stack.dir().join("tls"));
+    let owner = repository_on(via(&stack, &mitm), GUN, trust.path());
+    owner.publish(&[add("v2")]).await.expect("publish before the restart");
+    // The server restarts (with its storage): every connection is reset while it is down.
+    mitm.always(Target::Any, Answer::Reset);
+    let e = owner.publish(&[add("down")]).await.expect_err("nothing answers while it is down");
+    assert!(matches!(&e, PublishError::Offline { .. }), "{e:?}");
+    mitm.honest();
+    owner.publish(&[add("v3")]).await.expect("publish after the restart");
+    let names: Vec<String> = owner.update().await.expect("read").targets().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["v1", "v2", "v3"], "nothing lost, nothing from the failed publish");
+}
