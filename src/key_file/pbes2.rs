@@ -107,3 +107,40 @@ fn split(der: &[u8]) -> Result<(pkcs5::EncryptionScheme<'_>, &[u8]), KeyFileErro
         .map_err(|e| KeyFileError::UnsupportedEncryption { reason: format!("encryption algorithm: {e}") })?;
     Ok((scheme, data))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `EncryptedPrivateKeyInfo` whose PBKDF2 runs `iterations` times (ciphertext dummy).
+    fn with_iterations(iterations: u32) -> Vec<u8> {
+        let (salt, iv) = ([1u8; 8], [2u8; 16]);
+        let params = pbes2::Parameters {
+            kdf: Kdf::Pbkdf2(Pbkdf2Params {
+                salt: &salt,
+                iteration_count: iterations,
+                key_length: None,
+                prf: Pbkdf2Prf::HmacWithSha1,
+            }),
+            encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: &iv },
+        };
+        let algorithm = pkcs5::EncryptionScheme::Pbes2(params).to_der().expect("DER");
+        tlv(Tag::SEQUENCE, &[&algorithm, &tlv(Tag::OCTET_STRING, &[&[0u8; 32]])]).to_vec()
+    }
+
+    #[test]
+    fn more_pbkdf2_iterations_than_the_cap_are_refused_before_any_key_is_derived() {
+        match decrypt(&with_iterations(MAX_ITERATIONS + 1), b"passphrase") {
+            Err(KeyFileError::UnsupportedEncryption { reason }) => {
+                assert!(reason.contains("10000001 PBKDF2 iterations"), "{reason}")
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn iterations_up_to_the_cap_are_attempted() {
+        // A wrong passphrase (dummy ciphertext): derivation ran, decryption failed.
+        assert!(matches!(decrypt(&with_iterations(ITERATIONS), b"passphrase"), Err(KeyFileError::WrongPassphrase)));
+    }
+}
