@@ -26,7 +26,6 @@ mod stack;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use notary_client::canonical_json::{Value as CanonicalValue, to_canonical};
 use notary_client::certs::{RootValidationError, generate_root_certificate};
 use notary_client::docker::signed_digest;
@@ -190,7 +189,7 @@ async fn offer_root(s: &Scenario, root: &[u8], version: u64) {
 /// A new root key with a certificate for the scenario's GUN.
 async fn new_root_key(s: &Scenario) -> SoftwareKey {
     let key = SoftwareKey::generate_p256().expect("key");
-    let cert = generate_root_certificate(&s.gun, &key, Utc::now()).await.expect("certificate");
+    let cert = generate_root_certificate(&s.gun, &key, s.start).await.expect("certificate");
     key.with_certificate(cert).expect("certificate of the key")
 }
 
@@ -632,7 +631,7 @@ async fn timestamp_version_beyond_2_pow_53_is_refused() {
 async fn timestamp_the_server_signed_already_expired_is_refused() {
     let s = scenario!();
     let snapshot = s.server.current("snapshot").await;
-    let past = notary_client::metadata::Expires::from_utc(Utc::now() - chrono::Duration::hours(1));
+    let past = Expires::from_utc(s.start - chrono::Duration::hours(1));
     let ts = s.server.timestamp_for(&snapshot, |t| t.expires = past).await;
     s.mitm.serve_role("timestamp", ts);
     let e = refused(&s).await;
@@ -643,7 +642,7 @@ async fn timestamp_the_server_signed_already_expired_is_refused() {
 #[tokio::test]
 async fn expired_snapshot_is_refused() {
     let s = scenario!();
-    let past = Expires::from_utc(Utc::now() - chrono::Duration::hours(1));
+    let past = Expires::from_utc(s.start - chrono::Duration::hours(1));
     let snapshot = s.server.snapshot_for(&[], |b| b.expires = past).await;
     let ts = s.server.timestamp_for(&snapshot, |_| {}).await;
     s.mitm.serve_role("snapshot", snapshot);
@@ -659,7 +658,7 @@ async fn expired_targets_is_refused() {
     // An old targets file the owner once signed with an expiry now past (a replay).
     let mut body: Targets = s.server.body("targets").await;
     body.version = compromised::next(body.version);
-    body.expires = Expires::from_utc(Utc::now() - chrono::Duration::days(1));
+    body.expires = Expires::from_utc(s.start - chrono::Duration::days(1));
     let targets_key = s.owner_key("targets").await;
     let file = compromised::sign(RoleName::targets(), body, &[&targets_key]).await;
     s.server.reseal(&s.mitm, &[("targets", &file)]).await;
@@ -686,7 +685,7 @@ async fn expired_delegation_is_skipped() {
 async fn expired_root_is_refused_on_first_use() {
     let s = scenario!();
     let mut root: Root = s.server.body("root").await;
-    root.expires = Expires::from_utc(Utc::now() - chrono::Duration::days(1));
+    root.expires = Expires::from_utc(s.start - chrono::Duration::days(1));
     let root_key = s.owner_key("root").await;
     s.mitm.serve_role("root", compromised::sign(RoleName::root(), root, &[&root_key]).await);
     let (trust, victim) = s.new_victim();
@@ -893,7 +892,7 @@ async fn root_whose_certificate_names_another_gun_is_refused_on_first_use() {
     // A complete, self-consistent root for this repository, but its certificate is for
     // another GUN: on first use the client must not trust it.
     let key = SoftwareKey::generate_p256().expect("key");
-    let cert = generate_root_certificate("docker.io/library/other", &key, Utc::now()).await.expect("certificate");
+    let cert = generate_root_certificate("docker.io/library/other", &key, s.start).await.expect("certificate");
     let key = key.with_certificate(cert).expect("certificate of the key");
     let root = compromised::sign(RoleName::root(), root_with(&s, 1, &[&key], 1).await, &[&key]).await;
     s.mitm.serve_role("root", root);
