@@ -134,14 +134,36 @@ fn key_json(key: &PublicKey) -> serde_json::Value {
 }
 
 /// The current `targets/releases` body as JSON, one version up, edited by `edit`, signed by the
-/// CI job's first key (a stolen CI key, or the CI job itself), and resealed by the server.
-async fn releases_signed_by_ci(s: &Scenario, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+/// CI job's first key (a stolen CI key, or the CI job itself).
+async fn releases_file_by_ci(s: &Scenario, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let mut body = body_json(&s.server.current(RELEASES).await);
     body["version"] = (body["version"].as_u64().expect("version") + 1).into();
     edit(&mut body);
-    let file = sign_json(&*s.release_keys[0], "ecdsa", body).await;
+    sign_json(&*s.release_keys[0], "ecdsa", body).await
+}
+
+/// [`releases_file_by_ci`], resealed by the server.
+async fn releases_signed_by_ci(s: &Scenario, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let file = releases_file_by_ci(s, edit).await;
     s.server.reseal(&s.mitm, &[(RELEASES, &file)]).await;
     file
+}
+
+/// A `delegations` object delegating `role` to `key`, listed under `keyids` (normally its own
+/// ID once), at `threshold`, for `paths`.
+fn delegating(role: &str, key: &PublicKey, keyids: &[&str], threshold: u32, paths: &[&str]) -> serde_json::Value {
+    serde_json::json!({
+        "keys": {key.id().as_str(): key_json(key)},
+        "roles": [{"name": role, "keyids": keyids, "threshold": threshold, "paths": paths}],
+    })
+}
+
+/// A delegated targets body (version 1, no delegations of its own) listing `targets`.
+fn targets_body(targets: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "Targets", "delegations": {"keys": {}, "roles": []},
+        "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": targets,
+    })
 }
 
 /// An ECDSA signature `r‖s` (32 + 32 bytes) as ASN.1 DER, as Go's `ecdsa.SignASN1` writes it.
@@ -206,40 +228,6 @@ async fn root_with(s: &Scenario, version: u64, keys: &[&SoftwareKey], threshold:
     root.roles
         .insert("root".into(), RoleKeys::new(keys.iter().map(|k| k.public_key().id().clone()).collect(), threshold));
     root
-}
-
-/// `targets/releases` (signed by the CI key, resealed) delegating `targets/releases/sub` to
-/// `keys` (JSON entries by ID) with `keyids` at `threshold`; `sub` signs target `sneaky` with
-/// `signer`, labelled `method`.
-async fn sub_delegation(
-    s: &Scenario,
-    keys: serde_json::Value,
-    keyids: &[&str],
-    threshold: u32,
-    signer: &SoftwareKey,
-    method: &str,
-) -> TrustedRepository {
-    let sub_role = format!("{RELEASES}/sub");
-    let releases = {
-        let mut body = body_json(&s.server.current(RELEASES).await);
-        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-        body["delegations"] = serde_json::json!({
-            "keys": keys,
-            "roles": [{"name": sub_role, "keyids": keyids, "threshold": threshold, "paths": [""]}],
-        });
-        sign_json(&*s.release_keys[0], "ecdsa", body).await
-    };
-    let sub = sign_json(
-        signer,
-        method,
-        serde_json::json!({
-            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
-            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
-        }),
-    )
-    .await;
-    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
-    s.update().await.expect("an invalid delegation is skipped, as Go skips it")
 }
 
 // ------------------------------------------------------------------ malformed responses
@@ -418,12 +406,16 @@ async fn key_listed_as_rsa_holding_an_ecdsa_key_cannot_sign_with_rsapss() {
     // The delegation lists the ECDSA key's bytes under keytype "rsa": the key type, not the
     // signature's method, chooses the algorithm, and this key is no RSA key.
     let listed = PublicKey::new(KeyType::Rsa, key.public_key().public().to_vec());
-    let id = listed.id().as_str().to_owned();
-    let trusted =
-        sub_delegation(&s, serde_json::json!({ id.clone(): key_json(&listed) }), &[&id], 1, &key, "rsapss").await;
-    let sub = format!("{RELEASES}/sub");
+    let sub_role = format!("{RELEASES}/sub");
+    let releases = releases_file_by_ci(&s, |b| {
+        b["delegations"] = delegating(&sub_role, &listed, &[listed.id().as_str()], 1, &[""])
+    })
+    .await;
+    let sub = sign_json(&key, "rsapss", targets_body(serde_json::json!({"sneaky": target_json(9)}))).await;
+    s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub)]).await;
+    let trusted = s.update().await.expect("an invalid delegation is skipped, as Go skips it");
     assert!(
-        matches!(skipped(&trusted, &sub), Some(VerifyError::ThresholdNotMet { valid: 0, .. })),
+        matches!(skipped(&trusted, &sub_role), Some(VerifyError::ThresholdNotMet { valid: 0, .. })),
         "{:?}",
         trusted.skipped()
     );
@@ -455,28 +447,13 @@ async fn duplicate_signatures_by_one_key_count_once_toward_a_threshold() {
 async fn a_key_id_listed_twice_does_not_meet_a_threshold_of_two() {
     let s = scenario!();
     let key = SoftwareKey::generate_p256().expect("key");
-    let id = key.public_key().id().as_str().to_owned();
-    let keys = serde_json::json!({ id.clone(): key_json(key.public_key()) });
+    let id = key.public_key().id().as_str();
     let sub_role = format!("{RELEASES}/sub");
     // One key listed twice at threshold 2, and its signature twice: one distinct valid key.
-    let releases = {
-        let mut body = body_json(&s.server.current(RELEASES).await);
-        body["version"] = (body["version"].as_u64().expect("version") + 1).into();
-        body["delegations"] = serde_json::json!({
-            "keys": keys,
-            "roles": [{"name": sub_role, "keyids": [id, id], "threshold": 2, "paths": [""]}],
-        });
-        sign_json(&*s.release_keys[0], "ecdsa", body).await
-    };
-    let sub = sign_json(
-        &key,
-        "ecdsa",
-        serde_json::json!({
-            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
-            "expires": "2099-01-01T00:00:00Z", "version": 1, "targets": {"sneaky": target_json(9)},
-        }),
-    )
-    .await;
+    let releases =
+        releases_file_by_ci(&s, |b| b["delegations"] = delegating(&sub_role, key.public_key(), &[id, id], 2, &[""]))
+            .await;
+    let sub = sign_json(&key, "ecdsa", targets_body(serde_json::json!({"sneaky": target_json(9)}))).await;
     let sub = edit_envelope(&sub, |v| {
         let sig = signatures(v)[0].clone();
         signatures(v).push(sig);
@@ -923,21 +900,15 @@ async fn nested_delegation_cannot_widen_its_parents_paths() {
     let s = scenario!(Layout { release_paths: vec!["app/".into()], ..Layout::default() });
     let sub = SoftwareKey::generate_p256().expect("key");
     let sub_role = format!("{RELEASES}/sub");
-    let releases = releases_signed_by_ci(&s, |b| {
-        b["delegations"] = serde_json::json!({
-            "keys": {sub.public_key().id().as_str(): key_json(sub.public_key())},
-            "roles": [{"name": sub_role, "keyids": [sub.public_key().id().as_str()], "threshold": 1, "paths": ["app/", "other/"]}],
-        });
+    let releases = releases_file_by_ci(&s, |b| {
+        b["delegations"] =
+            delegating(&sub_role, sub.public_key(), &[sub.public_key().id().as_str()], 1, &["app/", "other/"]);
     })
     .await;
     let sub_file = sign_json(
         &sub,
         "ecdsa",
-        serde_json::json!({
-            "_type": "Targets", "delegations": {"keys": {}, "roles": []},
-            "expires": "2099-01-01T00:00:00Z", "version": 1,
-            "targets": {"app/inside": target_json(1), "other/outside": target_json(2)},
-        }),
+        targets_body(serde_json::json!({"app/inside": target_json(1), "other/outside": target_json(2)})),
     )
     .await;
     s.server.reseal(&s.mitm, &[(RELEASES, &releases), (&sub_role, &sub_file)]).await;
@@ -952,10 +923,8 @@ async fn delegation_to_a_role_that_is_not_a_direct_child_is_refused() {
     let s = scenario!();
     let other = SoftwareKey::generate_p256().expect("key");
     releases_signed_by_ci(&s, |b| {
-        b["delegations"] = serde_json::json!({
-            "keys": {other.public_key().id().as_str(): key_json(other.public_key())},
-            "roles": [{"name": "targets/releases/a/b", "keyids": [other.public_key().id().as_str()], "threshold": 1, "paths": [""]}],
-        });
+        b["delegations"] =
+            delegating("targets/releases/a/b", other.public_key(), &[other.public_key().id().as_str()], 1, &[""]);
     })
     .await;
     let e = refused(&s).await;
@@ -968,10 +937,13 @@ async fn delegation_named_to_escape_the_trust_dir_is_refused_and_writes_nothing_
     let s = scenario!();
     let other = SoftwareKey::generate_p256().expect("key");
     releases_signed_by_ci(&s, |b| {
-        b["delegations"] = serde_json::json!({
-            "keys": {other.public_key().id().as_str(): key_json(other.public_key())},
-            "roles": [{"name": "targets/releases/../../../../escaped", "keyids": [other.public_key().id().as_str()], "threshold": 1, "paths": [""]}],
-        });
+        b["delegations"] = delegating(
+            "targets/releases/../../../../escaped",
+            other.public_key(),
+            &[other.public_key().id().as_str()],
+            1,
+            &[""],
+        );
     })
     .await;
     let e = refused(&s).await;

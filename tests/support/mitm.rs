@@ -76,7 +76,6 @@ pub struct Mitm {
     url: String,
     rules: Arc<Mutex<Vec<Rule>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
-    served: Mutex<Vec<Vec<u8>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -161,7 +160,7 @@ impl Mitm {
             });
             runtime.shutdown_background();
         });
-        Mitm { url, rules, seen, served: Mutex::default(), stop: Some(stop) }
+        Mitm { url, rules, seen, stop: Some(stop) }
     }
 
     /// The URL clients use instead of notary-server's.
@@ -195,15 +194,7 @@ impl Mitm {
         self.seen.lock().expect("seen").clone()
     }
 
-    /// Every byte string an [`Answer::Bytes`] rule was given (to check nothing of it was kept).
-    pub fn served_bytes(&self) -> Vec<Vec<u8>> {
-        self.served.lock().expect("served").clone()
-    }
-
     fn push(&self, target: Target, answer: Answer, remaining: Option<usize>) {
-        if let Answer::Bytes(bytes) | Answer::Slow { bytes, .. } = &answer {
-            self.served.lock().expect("served").push(bytes.clone());
-        }
         self.rules.lock().expect("rules").insert(0, Rule { target, answer, remaining });
     }
 }
